@@ -1,0 +1,1 @@
+"""Conversations and messages on every channel. Built by the live chat issue."""

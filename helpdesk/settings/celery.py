@@ -1,0 +1,17 @@
+from helpdesk.settings import env as E
+
+CELERY_BROKER_URL = E.REDIS_URL
+CELERY_RESULT_BACKEND = E.REDIS_URL
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ALWAYS_EAGER = E.CELERY_ALWAYS_EAGER
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "spare-schemas-replenish": {
+        "task": "tenants.tasks.spare_schemas_replenish_task",
+        "schedule": 300.0,
+    },
+}

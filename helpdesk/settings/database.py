@@ -1,0 +1,10 @@
+from helpdesk.settings import env as E
+
+_db = E.env.db_url_config(E.DATABASE_URL)
+_db["ENGINE"] = "django_tenants.postgresql_backend"
+# Connections are reused across requests but never trusted for their schema: django-tenants sets
+# search_path on every request, consumer call and task (see docs/architecture.md).
+_db["CONN_MAX_AGE"] = 60
+_db["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _db}
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]

@@ -1,0 +1,21 @@
+from helpdesk.settings import env as E
+
+# EMAIL_URL picks the backend: smtp://user:pass@host:port, smtp+tls://..., or "outbox:" for the
+# development outbox (messages kept as files and readable at /dev/outbox/). Unset means outbox
+# when DEBUG is on and local SMTP otherwise.
+_url = E.EMAIL_URL or ("outbox:" if E.DEBUG else "smtp://127.0.0.1:25")
+if _url.startswith("outbox:"):
+    EMAIL_BACKEND = "helpdesk.devtools.outbox.OutboxEmailBackend"
+else:
+    _cfg = E.env.email_url_config(_url)
+    EMAIL_BACKEND = _cfg["EMAIL_BACKEND"]
+    EMAIL_HOST = _cfg.get("EMAIL_HOST", "")
+    EMAIL_PORT = _cfg.get("EMAIL_PORT", 25)
+    EMAIL_HOST_USER = _cfg.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = _cfg.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = _cfg.get("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = _cfg.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 20
+OUTBOX_DIR = E.OUTBOX_DIR
+DEFAULT_FROM_EMAIL = E.DEFAULT_FROM_EMAIL or f"Helpdesk <no-reply@{E.BASE_DOMAIN}>"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL

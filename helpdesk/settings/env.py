@@ -1,0 +1,36 @@
+"""The one place that reads the process environment.
+
+Every variable is documented in .env.example. Other settings modules import the values from here
+instead of calling os.environ themselves, so a missing or malformed variable fails in one place.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+_dotenv = BASE_DIR / ".env"
+if _dotenv.exists():
+    environ.Env.read_env(str(_dotenv), overwrite=False)
+
+SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-change-me-0123456789abcdefghijklmnopqrstuvwxyz")
+DEBUG = env.bool("DEBUG", default=False)
+DATABASE_URL = env.str("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/helpdesk")
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+BASE_DOMAIN = env.str("BASE_DOMAIN", default="localhost")
+# Port and scheme used when we build absolute links to a workspace (emails, redirects after signup).
+PUBLIC_PORT = env.int("PUBLIC_PORT", default=8000)
+PUBLIC_SCHEME = env.str("PUBLIC_SCHEME", default="http")
+EXTRA_ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+EMAIL_URL = env.str("EMAIL_URL", default="")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="")
+OUTBOX_DIR = env.str("OUTBOX_DIR", default=str(BASE_DIR / ".data" / "outbox"))
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / ".data" / "media"))
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+TENANT_SPARE_SCHEMAS = env.int("TENANT_SPARE_SCHEMAS", default=3)
+CELERY_ALWAYS_EAGER = env.bool("CELERY_ALWAYS_EAGER", default=False)
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=False)

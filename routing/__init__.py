@@ -1,0 +1,1 @@
+"""Presence, capacity, routing rules and assignment. Built by the routing issue."""
