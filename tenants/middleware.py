@@ -26,8 +26,12 @@ class TenantSuspendedMiddleware:
                 from django.http import JsonResponse
 
                 return JsonResponse(
-                    {"error": {"code": "workspace_suspended",
-                               "message": "This workspace is unavailable."}},
+                    {
+                        "error": {
+                            "code": "workspace_suspended",
+                            "message": "This workspace is unavailable.",
+                        }
+                    },
                     status=503,
                 )
             return render(request, "tenants/suspended.html", {"tenant": tenant}, status=503)

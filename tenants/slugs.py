@@ -10,12 +10,60 @@ SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 
 # Hosts we serve ourselves or may want to, plus names that would confuse people or PostgreSQL.
 RESERVED_SLUGS = frozenset(
-    """
-    www api admin static media public app apps assets auth account accounts login logout signup
-    register mail email smtp imap pop pop3 ftp help support status docs blog dev test staging
-    demo-template template templates root system internal localhost dashboard billing cdn ws wss
-    widget chat inbox default information-schema postgres postgresql healthz metrics
-    """.split()
+    [
+        "www",
+        "api",
+        "admin",
+        "static",
+        "media",
+        "public",
+        "app",
+        "apps",
+        "assets",
+        "auth",
+        "account",
+        "accounts",
+        "login",
+        "logout",
+        "signup",
+        "register",
+        "mail",
+        "email",
+        "smtp",
+        "imap",
+        "pop",
+        "pop3",
+        "ftp",
+        "help",
+        "support",
+        "status",
+        "docs",
+        "blog",
+        "dev",
+        "test",
+        "staging",
+        "demo-template",
+        "template",
+        "templates",
+        "root",
+        "system",
+        "internal",
+        "localhost",
+        "dashboard",
+        "billing",
+        "cdn",
+        "ws",
+        "wss",
+        "widget",
+        "chat",
+        "inbox",
+        "default",
+        "information-schema",
+        "postgres",
+        "postgresql",
+        "healthz",
+        "metrics",
+    ]
 )
 
 

@@ -8,6 +8,7 @@ DEBUG = E.DEBUG
 BASE_DOMAIN = E.BASE_DOMAIN
 PUBLIC_PORT = E.PUBLIC_PORT
 PUBLIC_SCHEME = E.PUBLIC_SCHEME
+SERVE_STATIC = E.SERVE_STATIC
 
 # Workspaces live on "<slug>.<BASE_DOMAIN>" plus custom domains; a leading dot allows subdomains.
 # Custom domains are checked against the Domain table by the tenant middleware, so the host
@@ -164,10 +165,10 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-from helpdesk.settings.database import *  # noqa: E402,F403
+from helpdesk.settings.api import *  # noqa: E402,F403
+from helpdesk.settings.auth import *  # noqa: E402,F403
 from helpdesk.settings.cache import *  # noqa: E402,F403
 from helpdesk.settings.celery import *  # noqa: E402,F403
 from helpdesk.settings.channels import *  # noqa: E402,F403
+from helpdesk.settings.database import *  # noqa: E402,F403
 from helpdesk.settings.email import *  # noqa: E402,F403
-from helpdesk.settings.auth import *  # noqa: E402,F403
-from helpdesk.settings.api import *  # noqa: E402,F403

@@ -1,6 +1,10 @@
 from helpdesk.settings import env as E
 
 _db = E.env.db_url_config(E.DATABASE_URL)
+from urllib.parse import unquote  # noqa: E402
+
+# A Unix socket directory travels percent-encoded in the host part (the embedded server uses one).
+_db["HOST"] = unquote(_db.get("HOST") or "")
 _db["ENGINE"] = "django_tenants.postgresql_backend"
 # Connections are reused across requests but never trusted for their schema: django-tenants sets
 # search_path on every request, consumer call and task (see docs/architecture.md).

@@ -15,7 +15,9 @@ _dotenv = BASE_DIR / ".env"
 if _dotenv.exists():
     environ.Env.read_env(str(_dotenv), overwrite=False)
 
-SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-change-me-0123456789abcdefghijklmnopqrstuvwxyz")
+SECRET_KEY = env.str(
+    "SECRET_KEY", default="dev-insecure-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
+)
 DEBUG = env.bool("DEBUG", default=False)
 DATABASE_URL = env.str("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/helpdesk")
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -33,4 +35,6 @@ STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 TENANT_SPARE_SCHEMAS = env.int("TENANT_SPARE_SCHEMAS", default=3)
 CELERY_ALWAYS_EAGER = env.bool("CELERY_ALWAYS_EAGER", default=False)
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# Serve /static/ from the ASGI app itself (single-box installs without a separate web server).
+SERVE_STATIC = env.bool("SERVE_STATIC", default=True)
 SECURE_COOKIES = env.bool("SECURE_COOKIES", default=False)

@@ -12,8 +12,12 @@ def agent_create_owner(
 ) -> User:
     """The first account of a new workspace. Must run inside the workspace's schema."""
     user = User.objects.create_user(
-        email=email, password=password, name=name.strip(), role=User.Role.OWNER,
-        timezone=timezone, language=language,
+        email=email,
+        password=password,
+        name=name.strip(),
+        role=User.Role.OWNER,
+        timezone=timezone,
+        language=language,
     )
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
     return user

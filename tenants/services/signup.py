@@ -75,7 +75,10 @@ def tenant_signup(
         with tenant_context(tenant):
             workspace_settings_initialize(timezone=timezone, language=language)
             owner = agent_create_owner(
-                email=owner_email, name=owner_name, password=None, timezone=timezone,
+                email=owner_email,
+                name=owner_name,
+                password=None,
+                timezone=timezone,
                 language=language,
             )
             # Validated here too, with the user, so similarity to the name/email is caught.

@@ -1,0 +1,191 @@
+"""`python3 run.py [run|test|manage]` lands here, inside the virtualenv."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from helpdesk.launcher.embedded import EmbeddedPostgres, EmbeddedRedis
+from helpdesk.launcher.supervisor import Supervisor
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+DATA = ROOT / ".data"
+BIN = Path(sys.executable).parent
+
+
+def _banner(text: str) -> None:
+    print(f"\n\033[1m==> {text}\033[0m" if sys.stdout.isatty() else f"\n==> {text}", flush=True)
+
+
+class Environment:
+    """DATABASE_URL / REDIS_URL from the caller, or embedded servers started here."""
+
+    def __init__(self, database: str) -> None:
+        self.env = dict(os.environ)
+        self.pg: EmbeddedPostgres | None = None
+        self.redis: EmbeddedRedis | None = None
+        self.database = database
+
+    def __enter__(self) -> dict[str, str]:
+        if not self.env.get("DATABASE_URL"):
+            _banner("Starting embedded PostgreSQL (.data/postgres)")
+            self.pg = EmbeddedPostgres(DATA / "postgres", self.database)
+            self.env["DATABASE_URL"] = self.pg.start()
+        if not self.env.get("REDIS_URL"):
+            _banner("Starting embedded Redis (.data/redis)")
+            self.redis = EmbeddedRedis(DATA / "redis")
+            self.env["REDIS_URL"] = self.redis.start()
+        self.env.setdefault("PYTHONUNBUFFERED", "1")
+        return self.env
+
+    def __exit__(self, *exc) -> None:
+        if self.redis:
+            self.redis.stop()
+        if self.pg:
+            self.pg.stop()
+
+
+def _manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)
+
+
+def _wait_http(url: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own local URL
+                return True
+        except OSError as exc:  # HTTPError is an OSError: any answer means it is up
+            if getattr(exc, "code", None):
+                return True
+            time.sleep(0.3)
+    return False
+
+
+def run(argv: list[str]) -> int:
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "8000")
+    with Environment("helpdesk") as env:
+        env.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings.dev")
+        env.setdefault("DEBUG", "true")
+        env.setdefault("EMAIL_URL", "outbox:")
+        env.setdefault("PUBLIC_PORT", port)
+        env.setdefault("SERVE_STATIC", "true")
+        base = env.get("BASE_DOMAIN", "localhost")
+        _banner("Migrating and preparing workspaces")
+        _manage(env, "bootstrap", "--verbosity", "0")
+        _manage(env, "demo_tenant")
+        sup = Supervisor(env)
+        sup.add(
+            "web",
+            [
+                str(BIN / "daphne"),
+                "-b",
+                host,
+                "-p",
+                port,
+                "--proxy-headers",
+                "helpdesk.asgi:application",
+            ],
+        )
+        sup.add(
+            "worker",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "helpdesk",
+                "worker",
+                "-l",
+                "info",
+                "--concurrency",
+                "2",
+                "-n",
+                "worker@%h",
+            ],
+        )
+        sup.add(
+            "beat",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "helpdesk",
+                "beat",
+                "-l",
+                "info",
+                "-s",
+                str(DATA / "celerybeat-schedule"),
+            ],
+        )
+        for name, argv_extra in _extra_processes(env):
+            sup.add(name, argv_extra)
+        sup.start()
+        if _wait_http(f"http://127.0.0.1:{port}/healthz", 60):
+            login = (
+                (DATA / "demo-login.txt").read_text() if (DATA / "demo-login.txt").exists() else ""
+            )
+            _banner("Helpdesk is running (Ctrl-C stops everything)")
+            print(f"    Public site and signup:  http://{base}:{port}/signup/")
+            print(f"    Demo workspace:          http://demo.{base}:{port}/")
+            print(f"    {login.strip()}")
+            print(
+                f"    Operator admin:          http://{base}:{port}/operator/  "
+                "(manage.py createsuperuser via `python3 run.py manage`)"
+            )
+            print(f"    Email outbox (dev):      http://{base}:{port}/dev/outbox/")
+            print(f"    Health:                  http://{base}:{port}/healthz\n", flush=True)
+        return sup.wait()
+
+
+def _extra_processes(env: dict[str, str]) -> list[tuple[str, list[str]]]:
+    """Hook for later channels (the SMTP receiver comes with the email issue)."""
+    return []
+
+
+def test(argv: list[str]) -> int:
+    if os.environ.get("CI", "").lower() == "true" and not (
+        shutil.which("chromium") or Path("/usr/bin/chromium").exists()
+    ):
+        print(
+            "CI=true but Chromium is missing: browser tests cannot run. "
+            "Install Debian's chromium (see .ci/run).",
+            file=sys.stderr,
+        )
+        return 1
+    _banner("ruff")
+    for check in (["check", "."], ["format", "--check", "."]):
+        lint = subprocess.run([str(BIN / "ruff"), *check], cwd=ROOT)
+        if lint.returncode != 0:
+            print("ruff failed: `.venv/bin/ruff check --fix . && .venv/bin/ruff format .`")
+            return lint.returncode
+    with Environment("helpdesk") as env:
+        env["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings.test"
+        _banner("pytest")
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, "-m", "pytest", *argv], env=env, cwd=ROOT)
+        print(f"\nTest suite wall time: {time.monotonic() - started:.1f} s", flush=True)
+        # pytest's 5 means no tests ran: that is a failure here, never a pass.
+        return result.returncode
+
+
+def manage(argv: list[str]) -> int:
+    with Environment("helpdesk") as env:
+        env.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings.dev")
+        env.setdefault("DEBUG", "true")
+        env.setdefault("EMAIL_URL", "outbox:")
+        return subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *argv], env=env, cwd=ROOT
+        ).returncode
+
+
+def main() -> None:
+    command, argv = sys.argv[1], sys.argv[2:]
+    sys.exit({"run": run, "test": test, "manage": manage}[command](argv))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Test-session wiring shared by every package's tests.
+
+The test database gets the public schema migrated and one migrated template schema per session;
+every workspace a test needs is cloned from that template by the real signup service, so the
+suite stays fast as migrations grow. Tests under `db` roll their schemas back with the
+transaction; tests under `transactional_db` get them dropped at teardown.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from tests.factories import TenantFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from tenants.services.platform import public_tenant_ensure
+    from tenants.services.provisioning import template_schema_ensure
+
+    with django_db_blocker.unblock():
+        public_tenant_ensure()
+        template_schema_ensure()
+        connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_between_tests():
+    """Requests switch the connection's schema; never let one test inherit another's."""
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def make_tenant(request):
+    """Create workspaces through the signup service; drop any that outlive the test."""
+    created = []
+
+    def _make(**kwargs):
+        tenant = TenantFactory(**kwargs)
+        created.append(tenant.schema_name)
+        return tenant
+
+    yield _make
+
+    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        from tenants.models import Tenant
+        from tenants.services.provisioning import schema_drop
+
+        connection.set_schema_to_public()
+        for schema in created:
+            Tenant.objects.filter(schema_name=schema).delete()
+            schema_drop(schema_name=schema)
+
+
+@pytest.fixture
+def tenant(make_tenant):
+    return make_tenant(slug="acme", company_name="Acme")
+
+
+@pytest.fixture
+def other_tenant(make_tenant):
+    return make_tenant(slug="globex", company_name="Globex")

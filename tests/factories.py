@@ -1,0 +1,71 @@
+"""Factories that go through the real services, so tests exercise what users exercise."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.db import connection
+from django_tenants.utils import tenant_context
+
+from tenants.services.signup import tenant_signup
+
+OWNER_PASSWORD = "owner-pass-Quokka-42"
+AGENT_PASSWORD = "agent-pass-Wombat-42"
+_counter = itertools.count(1)
+
+
+def TenantFactory(
+    *,
+    slug: str | None = None,
+    company_name: str | None = None,
+    owner_email: str | None = None,
+    owner_password: str = OWNER_PASSWORD,
+    owner_name: str = "Olivia Owner",
+    timezone: str = "UTC",
+    language: str = "en",
+):
+    n = next(_counter)
+    slug = slug or f"shop{n}"
+    result = tenant_signup(
+        company_name=company_name or f"Shop {n}",
+        slug=slug,
+        owner_name=owner_name,
+        owner_email=owner_email or f"owner@{slug}.example",
+        owner_password=owner_password,
+        timezone=timezone,
+        language=language,
+    )
+    connection.set_schema_to_public()
+    return result.tenant
+
+
+def AgentFactory(
+    *,
+    tenant,
+    email: str | None = None,
+    name: str = "Alex Agent",
+    role: str = "agent",
+    password: str = AGENT_PASSWORD,
+    **fields,
+):
+    """An agent account created directly in the tenant's schema (as an accepted invite would)."""
+    from allauth.account.models import EmailAddress
+
+    from tenants.agents.models import User
+
+    n = next(_counter)
+    with tenant_context(tenant):
+        user = User.objects.create_user(
+            email=email or f"agent{n}@{tenant.slug}.example",
+            password=password,
+            name=name,
+            role=role,
+            **fields,
+        )
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    connection.set_schema_to_public()
+    return user
+
+
+def host_of(tenant) -> str:
+    return tenant.get_primary_domain().domain
