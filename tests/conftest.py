@@ -25,9 +25,26 @@ def django_db_setup(django_db_setup, django_db_blocker):
         connection.set_schema_to_public()
 
 
+def _uses_db(request) -> bool:
+    names = set(request.fixturenames)
+    return bool(
+        names & {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+        or request.node.get_closest_marker("django_db")
+    )
+
+
 @pytest.fixture(autouse=True)
-def _public_schema_between_tests():
-    """Requests switch the connection's schema; never let one test inherit another's."""
+def _public_schema_between_tests(request):
+    """Requests switch the connection's schema; never let one test inherit another's.
+
+    A transactional test's teardown truncates the public tables, the public tenant's row and
+    its hosts included, so every database test starts by making sure they exist.
+    """
+    if _uses_db(request):
+        from tenants.services.platform import public_tenant_ensure
+
+        request.getfixturevalue("_django_db_helper")
+        public_tenant_ensure()
     yield
     connection.set_schema_to_public()
 
