@@ -6,6 +6,7 @@ Both keep their data between runs.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -51,6 +52,8 @@ class EmbeddedPostgres:
         if self.server is not None:
             with contextlib.suppress(Exception):
                 self.server.cleanup()
+            # pgserver also registers an exit hook; it has nothing left to do once stopped here.
+            atexit.unregister(self.server._cleanup)
             self.server = None
 
 
