@@ -6,6 +6,9 @@ from tenants import public_views
 urlpatterns = [
     path("", public_views.home, name="public_home"),
     path("signup/", public_views.signup, name="signup"),
+    path("signup/check-address/", public_views.signup_slug_check, name="signup_slug_check"),
+    path("find-workspace/", public_views.find_workspace, name="find_workspace"),
     path("operator/", admin.site.urls),
     path("dev/", include("helpdesk.devtools.urls")),
+    path("api/", include("helpdesk.api.urls_public")),
 ]

@@ -17,5 +17,9 @@ def workspace(request):
 
         context["workspace_settings"] = workspace_settings_get()
         context["agent_status_choices"] = User.Status.choices
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            from django.urls import reverse
+
+            context["agent_status_url"] = reverse("agent_status_set")
         context.update(app_navigation(request))
     return context

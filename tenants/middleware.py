@@ -12,6 +12,12 @@ class TenantHostMiddleware(TenantMainMiddleware):
     Unknown hosts get settings.DEFAULT_NOT_FOUND_TENANT_VIEW (a friendly 404).
     """
 
+    @staticmethod
+    def hostname_from_request(request: HttpRequest) -> str:
+        # Host names are case-insensitive and Domain rows are stored lowercase; the WebSocket
+        # middleware normalises the same way.
+        return TenantMainMiddleware.hostname_from_request(request).lower()
+
 
 class TenantSuspendedMiddleware:
     """A suspended workspace answers every request with an "unavailable" page; data is kept."""
@@ -25,16 +31,16 @@ class TenantSuspendedMiddleware:
             if request.path.startswith("/api/"):
                 from django.http import JsonResponse
 
+                from helpdesk.api.errors import error_body
+
                 return JsonResponse(
-                    {
-                        "error": {
-                            "code": "workspace_suspended",
-                            "message": "This workspace is unavailable.",
-                        }
-                    },
+                    error_body("workspace_suspended", "This workspace is unavailable."),
                     status=503,
                 )
-            return render(request, "tenants/suspended.html", {"tenant": tenant}, status=503)
+            from tenants.hosts import public_site_url
+
+            context = {"tenant": tenant, "public_url": public_site_url(request)}
+            return render(request, "tenants/suspended.html", context, status=503)
         return self.get_response(request)
 
 

@@ -23,6 +23,7 @@ class Tenant(TenantMixin):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = "workspace"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"

@@ -2,7 +2,11 @@ from django.http import HttpRequest
 
 
 class HealthCheckMiddleware:
-    """Answers /healthz before tenant lookup, so it works on every host, known or not."""
+    """Answers /healthz first in the stack, before the tenant lookup, on every host.
+
+    Known, unknown and suspended hosts get the same answer, and no session, CSRF or tenant
+    middleware runs for it, so probes leave nothing behind.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -25,7 +25,8 @@ def _banner(text: str) -> None:
 class Environment:
     """DATABASE_URL / REDIS_URL from the caller, or embedded servers started here."""
 
-    def __init__(self, database: str) -> None:
+    def __init__(self, database: str, redis_dir: str = "redis") -> None:
+        self.redis_dir = redis_dir
         self.env = dict(os.environ)
         self.pg: EmbeddedPostgres | None = None
         self.redis: EmbeddedRedis | None = None
@@ -37,8 +38,8 @@ class Environment:
             self.pg = EmbeddedPostgres(DATA / "postgres", self.database)
             self.env["DATABASE_URL"] = self.pg.start()
         if not self.env.get("REDIS_URL"):
-            _banner("Starting embedded Redis (.data/redis)")
-            self.redis = EmbeddedRedis(DATA / "redis")
+            _banner(f"Starting embedded Redis (.data/{self.redis_dir})")
+            self.redis = EmbeddedRedis(DATA / self.redis_dir)
             self.env["REDIS_URL"] = self.redis.start()
         self.env.setdefault("PYTHONUNBUFFERED", "1")
         return self.env
@@ -89,7 +90,13 @@ def run(argv: list[str]) -> int:
                 host,
                 "-p",
                 port,
-                "--proxy-headers",
+                # Only behind a proxy that sets X-Forwarded-For: trusting it when exposed directly
+                # would let clients pick the address the per-IP rate limits count.
+                *(
+                    ["--proxy-headers"]
+                    if env.get("TRUST_PROXY_HEADERS", "").lower() == "true"
+                    else []
+                ),
                 "helpdesk.asgi:application",
             ],
         )
@@ -162,7 +169,9 @@ def test(argv: list[str]) -> int:
         if lint.returncode != 0:
             print("ruff failed: `.venv/bin/ruff check --fix . && .venv/bin/ruff format .`")
             return lint.returncode
-    with Environment("helpdesk") as env:
+    # Its own Redis server: a development worker running beside the tests must never consume
+    # their tasks or hear their broadcasts.
+    with Environment("helpdesk", redis_dir="redis-test") as env:
         env["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings.test"
         _banner("pytest")
         started = time.monotonic()

@@ -1,5 +1,7 @@
 """django-allauth: agent login, password reset, email change, TOTP two-factor."""
 
+from helpdesk.settings import env as E
+
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -17,7 +19,8 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
+# Links in account mail use the scheme the platform is served with (https behind TLS).
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = E.PUBLIC_SCHEME
 # Counted in the tenant-prefixed cache, so one workspace's failures never lock out another's.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
@@ -29,3 +32,10 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Helpdesk"
+# Random keys stored in the workspace's schema. The default HMAC keys only sign an EmailAddress
+# id, and ids repeat across schemas, so a key minted in one workspace would verify an address
+# in another.
+ACCOUNT_EMAIL_CONFIRMATION_HMAC = False
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_FORMS = {"add_email": "tenants.agents.forms.AgentAddEmailForm"}
+ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"

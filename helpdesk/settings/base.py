@@ -33,6 +33,7 @@ SHARED_APPS = [
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "helpdesk.health",
     "helpdesk.devtools",
 ]

@@ -10,5 +10,7 @@ _db["ENGINE"] = "django_tenants.postgresql_backend"
 # search_path on every request, consumer call and task (see docs/architecture.md).
 _db["CONN_MAX_AGE"] = 60
 _db["CONN_HEALTH_CHECKS"] = True
+# Bounded connects: a black-holed database makes /healthz and requests fail fast, not hang.
+_db.setdefault("OPTIONS", {})["connect_timeout"] = 5
 DATABASES = {"default": _db}
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]

@@ -19,10 +19,11 @@ import secrets
 from functools import cache
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.loader import MigrationLoader
-from django_tenants.clone import CloneSchema
+from django_tenants.clone import CLONE_SCHEMA_FUNCTION, CloneSchema
 from django_tenants.utils import schema_exists
 
 log = logging.getLogger(__name__)
@@ -93,10 +94,40 @@ def template_schema_ensure(*, verbosity: int = 0) -> bool:
     return True
 
 
+def _clone_function_ensure() -> None:
+    """Install django-tenants' clone function once per version of it, not once per clone.
+
+    CloneSchema.clone_schema() re-creates its 4,500-line PL/pgSQL function on every call, and a
+    PostgreSQL backend keeps every compiled version: about 11 MB more per clone on that
+    connection, and each clone slower than the last (0.6 s to 1.6 s after 40 clones, measured).
+    The function's comment records which version is installed.
+    """
+    digest = hashlib.sha256(CLONE_SCHEMA_FUNCTION.encode()).hexdigest()[:16]
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT obj_description(p.oid, 'pg_proc') FROM pg_proc p "
+            "JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = 'public' AND p.proname = 'clone_schema'"
+        )
+        if [row[0] for row in cur.fetchall()] == [digest]:
+            return
+        CloneSchema()._create_clone_schema_function()
+        cur.execute(
+            "COMMENT ON FUNCTION public.clone_schema(text, text, public.cloneparms[]) IS %s",
+            [digest],
+        )
+
+
 def schema_clone_from_template(*, schema_name: str) -> None:
     """Copy the template's tables, sequences and rows (migration records included)."""
     connection.set_schema_to_public()
-    CloneSchema().clone_schema(template_schema_name(), schema_name, "DATA")
+    _clone_function_ensure()
+    if schema_exists(schema_name, case_sensitive=False):
+        raise ValidationError("This address is already taken.", code="taken")
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT public.clone_schema(%s, %s, 'DATA')", [template_schema_name(), schema_name]
+        )
     connection.set_schema_to_public()
 
 
@@ -135,6 +166,8 @@ def spare_schema_claim(*, schema_name: str) -> bool:
 
 def workspace_schema_provision(*, schema_name: str) -> str:
     """Give schema_name a fully migrated schema; returns "spare" or "clone" (how it was made)."""
+    if schema_exists(schema_name, case_sensitive=False):
+        raise ValidationError("This address is already taken.", code="taken")
     if spare_schema_claim(schema_name=schema_name):
         return "spare"
     if not schema_exists(template_schema_name()):

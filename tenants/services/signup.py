@@ -6,9 +6,10 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django_tenants.utils import schema_exists, tenant_context
 
 from tenants.models import Domain, Tenant
@@ -52,6 +53,7 @@ def tenant_signup(
     language: str = "en",
 ) -> SignupResult:
     """Create a workspace and its owner. Raises ValidationError and leaves nothing behind."""
+    from tenants.agents.models import User
     from tenants.agents.services import agent_create_owner
     from tenants.workspace.services import workspace_settings_initialize
 
@@ -62,29 +64,37 @@ def tenant_signup(
     if not company_name:
         raise ValidationError("Enter your company name.", code="required")
     host = workspace_host(slug)
+    # Checked and hashed before the transaction: a weak password never touches a schema, and the
+    # slow hash is not spent holding a claimed spare or (clone path) the catalogue locks that
+    # make concurrent clones wait. An unsaved user carries what the similarity check compares.
+    validate_password(owner_password, user=User(email=owner_email, name=owner_name))
+    password_hash = make_password(owner_password)
 
-    with transaction.atomic():
-        provisioned_by = workspace_schema_provision(schema_name=schema_name_for_slug(slug))
-        tenant = Tenant.objects.create(
-            schema_name=schema_name_for_slug(slug),
-            slug=slug,
-            name=company_name,
-            owner_email=owner_email,
-        )
-        Domain.objects.create(domain=host, tenant=tenant, is_primary=True)
-        with tenant_context(tenant):
-            workspace_settings_initialize(timezone=timezone, language=language)
-            owner = agent_create_owner(
-                email=owner_email,
-                name=owner_name,
-                password=None,
-                timezone=timezone,
-                language=language,
+    try:
+        with transaction.atomic():
+            provisioned_by = workspace_schema_provision(schema_name=schema_name_for_slug(slug))
+            tenant = Tenant.objects.create(
+                schema_name=schema_name_for_slug(slug),
+                slug=slug,
+                name=company_name,
+                owner_email=owner_email,
             )
-            # Validated here too, with the user, so similarity to the name/email is caught.
-            validate_password(owner_password, user=owner)
-            owner.set_password(owner_password)
-            owner.save(update_fields=["password"])
+            Domain.objects.create(domain=host, tenant=tenant, is_primary=True)
+            with tenant_context(tenant):
+                workspace_settings_initialize(timezone=timezone, language=language)
+                owner = agent_create_owner(
+                    email=owner_email,
+                    name=owner_name,
+                    password=None,
+                    timezone=timezone,
+                    language=language,
+                )
+                owner.password = password_hash
+                owner.save(update_fields=["password"])
+    except IntegrityError:
+        # A concurrent signup committed the same address first: give the form's answer.
+        slug_check_available(slug=slug)
+        raise
 
     if settings.TENANT_SPARE_SCHEMAS > 0:
         from tenants.tasks import spare_schemas_replenish_task

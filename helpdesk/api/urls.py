@@ -1,0 +1,24 @@
+"""Everything under /api/ on a workspace host. Unknown addresses answer in the API's JSON."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from helpdesk.api import schema  # noqa: F401  (registers the token security scheme)
+from helpdesk.api.errors import api_not_found
+from tenants.agents import api as agents_api
+
+router = SimpleRouter()
+router.register("agents", agents_api.AgentViewSet, basename="agent")
+
+v1 = [
+    path("me/", agents_api.AgentMeApi.as_view(), name="me"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("v1/", include((v1, "api"))),
+    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    re_path(r"^.*$", api_not_found),
+]

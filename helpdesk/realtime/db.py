@@ -1,0 +1,57 @@
+"""Running ORM code for a consumer inside its tenant's schema.
+
+Consumers are async; the ORM is not. `database_sync_to_async` runs sync code in a worker thread
+whose Django connection is shared by every socket of every tenant in the process (Channels uses
+one thread for all thread-sensitive calls). Whatever schema the previous call left on that
+connection is meaningless, so every call made here selects the schema itself, inside the worker
+thread, right before the function runs, and puts the previous one back afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from channels.db import database_sync_to_async
+from django_tenants.utils import schema_context, tenant_context
+
+from tenants.models import Tenant
+
+T = TypeVar("T")
+
+
+def _tenant_from(scope_or_tenant: Tenant | dict) -> Tenant:
+    if isinstance(scope_or_tenant, Tenant):
+        return scope_or_tenant
+    tenant = scope_or_tenant.get("tenant")
+    if not isinstance(tenant, Tenant):
+        # A consumer mounted without TenantWebsocketMiddleware must fail loudly, not fall back
+        # to whatever schema the connection happens to be in.
+        raise RuntimeError("No tenant in the scope; wrap the route in TenantWebsocketMiddleware.")
+    return tenant
+
+
+def _run_in_tenant(tenant: Tenant, func: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    with tenant_context(tenant):
+        return func(*args, **kwargs)
+
+
+def _run_in_public(func: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    with schema_context("public"):
+        return func(*args, **kwargs)
+
+
+async def tenant_db(
+    scope_or_tenant: Tenant | dict, func: Callable[..., T], /, *args, **kwargs
+) -> T:
+    """Await `func(*args, **kwargs)` run in a DB worker thread inside the tenant's schema.
+
+    Every ORM call a consumer makes goes through here (or `public_db` for platform records).
+    """
+    tenant = _tenant_from(scope_or_tenant)
+    return await database_sync_to_async(_run_in_tenant)(tenant, func, args, kwargs)
+
+
+async def public_db(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Like `tenant_db`, for the public schema (tenants and their hosts)."""
+    return await database_sync_to_async(_run_in_public)(func, args, kwargs)

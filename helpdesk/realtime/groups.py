@@ -1,0 +1,51 @@
+"""Channel-layer group names, scoped to one tenant, and broadcasting after commit.
+
+Redis pub/sub has one namespace for every workspace, so a group name always starts with the
+schema name: two workspaces can both have an "agents" group (or a conversation 42) and never hear
+each other. Cache keys need no helper: settings.CACHES uses django_tenants.cache.make_key, which
+prefixes the schema of the connection, so cache calls from a consumer go through `tenant_db`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def tenant_group(schema_name: str, name: str) -> str:
+    """The group `name` of one workspace, e.g. "acme.agents"."""
+    # Schema names never contain a dot, so "<schema>." can't be forged by a crafted name.
+    if not _SCHEMA_RE.match(schema_name or ""):
+        raise ValueError(f"Not a schema name: {schema_name!r}")
+    return f"{schema_name}.{name}"
+
+
+def agents_group(schema_name: str) -> str:
+    """Every connected agent socket of the workspace."""
+    return tenant_group(schema_name, "agents")
+
+
+def agent_group(schema_name: str, agent_id: int) -> str:
+    """Every open socket of one agent (several tabs, several devices)."""
+    return tenant_group(schema_name, f"agent.{int(agent_id)}")
+
+
+def broadcast_on_commit(*, group: str, event: dict) -> None:
+    """Send `event` to `group` once the current transaction commits (at once in autocommit).
+
+    For services only. A failed broadcast is logged and does not undo the committed write:
+    clients catch up from the database when they reconnect.
+    """
+
+    def _send() -> None:
+        async_to_sync(get_channel_layer().group_send)(group, event)
+
+    transaction.on_commit(_send, robust=True)

@@ -1,0 +1,138 @@
+"""Two real daphne processes behind one Redis: a broadcast crosses processes, never workspaces."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.helpdesk.realtime.wsclient import run, session_cookie
+
+websockets_client = pytest.importorskip("websockets.asyncio.client")
+
+DAPHNE = Path(sys.executable).with_name("daphne")
+START_TIMEOUT = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_listening(port: int, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"daphne exited early:\n{log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"daphne did not listen on {port}:\n{log.read_text()}")
+
+
+@pytest.fixture
+def two_daphnes(workspaces, tmp_path):
+    """Two daphne processes on the test database and the test Redis."""
+    db = connection.settings_dict
+    # The test database, spelled the way settings/database.py reads it (a socket directory as
+    # host is percent-encoded, as the embedded server's URL does).
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    database_url = (
+        f"postgres://{quote(db['USER'] or '', safe='')}{password}"
+        f"@{quote(db['HOST'] or '127.0.0.1', safe='')}{port}/{db['NAME']}"
+    )
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="helpdesk.settings.test",
+        DATABASE_URL=database_url,
+        SERVE_STATIC="false",
+    )
+    procs, ports = [], []
+    try:
+        for i in range(2):
+            port = _free_port()
+            log = tmp_path / f"daphne{i}.log"
+            proc = subprocess.Popen(
+                [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"],
+                env=env,
+                stdout=log.open("w"),
+                stderr=subprocess.STDOUT,
+                cwd=settings.BASE_DIR,
+            )
+            procs.append(proc)
+            _wait_listening(port, proc, log)
+            ports.append(port)
+        yield ports
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=20)
+
+
+def _connect(port: int, host: str, cookie: str):
+    return websockets_client.connect(
+        f"ws://{host}:{port}/ws/agent/",
+        host="127.0.0.1",
+        port=port,
+        origin=f"http://{host}:{port}",
+        additional_headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"},
+        proxy=None,
+        open_timeout=20,
+    )
+
+
+async def _next(ws) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout=20))
+
+
+@pytest.mark.timeout(180)
+def test_broadcast_crosses_processes_but_not_workspaces(workspaces, two_daphnes):
+    a, b = workspaces
+    port_1, port_2 = two_daphnes
+    cookies = {
+        "a_sam": session_cookie(a.tenant, a.sam),
+        "a_owner": session_cookie(a.tenant, a.owner),
+        "b_sam": session_cookie(b.tenant, b.sam),
+    }
+
+    async def scenario():
+        async with (
+            _connect(port_1, a.host, cookies["a_sam"]) as a_sam,
+            _connect(port_2, a.host, cookies["a_owner"]) as a_owner,
+            _connect(port_2, b.host, cookies["b_sam"]) as b_sam,
+        ):
+            hellos = [await _next(ws) for ws in (a_sam, a_owner, b_sam)]
+            await a_sam.send(json.dumps({"type": "status", "status": "away"}))
+            on_other_process = await _next(a_owner)
+            await b_sam.send(json.dumps({"type": "status", "status": "online"}))
+            b_next = await _next(b_sam)
+            return hellos, on_other_process, b_next
+
+    hellos, on_other_process, b_next = run(scenario())
+
+    assert [(h["agent"]["name"], h["workspace"]["slug"]) for h in hellos] == [
+        ("Sam at Acme", "acme"),
+        ("Ann Acme", "acme"),
+        ("Sam at Globex", "globex"),
+    ]
+    assert on_other_process["agent"] == {"id": a.sam.pk, "name": "Sam at Acme", "status": "away"}
+    assert b_next["agent"] == {"id": b.sam.pk, "name": "Sam at Globex", "status": "online"}
