@@ -45,6 +45,9 @@ def chromium():
         pytest.skip("Chromium is not installed; install Debian's chromium to run browser tests.")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop in this thread, and Django would then refuse the
+    # test body's (plain synchronous) ORM calls as "async unsafe".
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=path, headless=True, args=CHROMIUM_FLAGS
@@ -69,13 +72,24 @@ def new_page(chromium):
         context.close()
 
 
-@pytest.fixture(autouse=True)
-def _allow_sync_orm_beside_playwright(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; Django would then refuse ORM calls
-    # made from the test body ("async unsafe"). The test body is plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 def live_url(live_server, host: str, path: str = "/") -> str:
     port = live_server.url.rsplit(":", 1)[1]
     return f"http://{host}:{port}{path}"
+
+
+@pytest.fixture
+def drop_workspaces_made_in_browser(transactional_db):
+    """Workspaces a browser test signs up through the UI are not tracked by make_tenant; drop
+    them (schema and rows) afterwards so later tests can reuse the same addresses."""
+    from django.db import connection
+
+    from tenants.models import Tenant
+    from tenants.services.provisioning import schema_drop
+
+    before = set(Tenant.objects.values_list("schema_name", flat=True))
+    yield
+    connection.set_schema_to_public()
+    for tenant in Tenant.objects.exclude(schema_name__in=before):
+        schema = tenant.schema_name
+        tenant.delete()
+        schema_drop(schema_name=schema)
