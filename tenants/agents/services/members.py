@@ -50,6 +50,11 @@ def agent_deactivate(*, actor: User, agent: User) -> User:
             agent.status = User.Status.OFFLINE
             agent.save(update_fields=["is_active", "deactivated_at", "status"])
         agent_sessions_end(agent=agent)
+        # Open WebSockets authenticated before now would outlive the sessions; close them too.
+        # Imported here: the realtime services import this package for agent_status_set.
+        from helpdesk.realtime.services import agent_sockets_close
+
+        agent_sockets_close(agent_id=agent.pk)
     return agent
 
 

@@ -380,3 +380,23 @@ def test_closing_an_agents_sockets_spares_the_same_id_elsewhere(workspaces):
     closed, alive = run(scenario())
     assert closed == {"type": "websocket.close", "code": 4401}
     assert alive == {"a_owner": {"type": "pong"}, "b_sam": {"type": "pong"}}
+
+
+def test_deactivating_an_agent_closes_their_open_socket_at_once(workspaces):
+    from tenants.agents.services.members import agent_deactivate
+
+    a, _ = workspaces
+    cookie = session_cookie(a.tenant, a.sam)
+
+    async def scenario():
+        comm = socket(a.host, cookie=cookie)
+        await comm.connect(timeout=5)
+        await receive(comm)
+        await tenant_db(a.tenant, agent_deactivate, actor=a.owner, agent=a.sam)
+        # No frame sent by the agent: the server closes the socket on its own.
+        closed = await comm.receive_output(timeout=5)
+        await comm.disconnect(code=4401, timeout=5)
+        return closed
+
+    assert run(scenario()) == {"type": "websocket.close", "code": 4401}
+    assert _session_count(a.tenant) == 0
