@@ -8,6 +8,8 @@ transaction; tests under `transactional_db` get them dropped at teardown.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.db import connection
 
@@ -47,6 +49,28 @@ def _public_schema_between_tests(request):
         public_tenant_ensure()
     yield
     connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(settings):
+    """A cache namespace of the test's own. Tests reuse workspace names and user ids ("acme",
+    owner id 1), so rate-limit counters and used-TOTP marks would otherwise carry over."""
+    caches = {name: dict(config) for name, config in settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = f"t-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = caches
+
+
+@pytest.fixture
+def isolated_media(settings, tmp_path):
+    """Uploads go to a temporary MEDIA_ROOT. TenantFileSystemStorage caches its root and does
+    not notice the setting change by itself, hence the cache clearing."""
+    from django.core.files.storage import storages
+
+    storage = storages["default"]
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    storage.__dict__.pop("relative_media_root", None)
+    yield tmp_path / "media"
+    storage.__dict__.pop("relative_media_root", None)
 
 
 @pytest.fixture

@@ -36,8 +36,10 @@ def _chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium():
+    """One browser per test: Playwright's sync API keeps an event loop running in this thread
+    while it is open, which would break later tests that run their own loop (Channels')."""
     path = _chromium_path()
     if path is None:
         if os.environ.get("CI", "").lower() == "true":
@@ -47,13 +49,20 @@ def chromium():
 
     # Playwright's sync API keeps an event loop in this thread, and Django would then refuse the
     # test body's (plain synchronous) ORM calls as "async unsafe".
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=path, headless=True, args=CHROMIUM_FLAGS
-        )
-        yield browser
-        browser.close()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=path, headless=True, args=CHROMIUM_FLAGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

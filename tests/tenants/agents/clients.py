@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import random
-import uuid
 
-import pytest
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
@@ -19,28 +17,6 @@ def owner_of(tenant) -> User:
         owner = User.objects.get(role=User.Role.OWNER)
     connection.set_schema_to_public()
     return owner
-
-
-@pytest.fixture
-def isolated_cache(settings):
-    """A cache namespace of the test's own. Every test's workspace is called "acme" and its
-    owner has id 1, so rate-limit counters and used-TOTP marks would otherwise carry over."""
-    caches = {name: dict(config) for name, config in settings.CACHES.items()}
-    caches["default"]["KEY_PREFIX"] = f"t-{uuid.uuid4().hex[:12]}"
-    settings.CACHES = caches
-
-
-@pytest.fixture
-def isolated_media(settings, tmp_path):
-    """Uploads go to a temporary MEDIA_ROOT. TenantFileSystemStorage caches its root and does
-    not notice the setting change by itself, hence the cache clearing."""
-    from django.core.files.storage import storages
-
-    storage = storages["default"]
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    storage.__dict__.pop("relative_media_root", None)
-    yield tmp_path / "media"
-    storage.__dict__.pop("relative_media_root", None)
 
 
 def client_for(tenant, *, port: int | None = None) -> Client:

@@ -10,14 +10,12 @@ from tests.factories import AGENT_PASSWORD, AgentFactory
 from tests.tenants.agents.clients import (
     client_for,
     in_schema,
-    isolated_cache,
     owner_of,
     sign_in,
     signed_in,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_cache")]
-__all__ = ["isolated_cache"]
+pytestmark = pytest.mark.django_db
 
 
 def _sessions_of(tenant, user):

@@ -19,14 +19,12 @@ from tests.factories import AgentFactory
 from tests.tenants.agents.clients import (
     client_for,
     in_schema,
-    isolated_cache,
     owner_of,
     sign_in,
     signed_in,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_cache")]
-__all__ = ["isolated_cache"]
+pytestmark = pytest.mark.django_db
 
 PASSWORD = "invitee-pass-Narwhal-58"
 

@@ -7,10 +7,9 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from tests.factories import AGENT_PASSWORD, OWNER_PASSWORD, AgentFactory, host_of
-from tests.tenants.agents.clients import client_for, in_schema, isolated_cache, sign_in
+from tests.tenants.agents.clients import client_for, in_schema, sign_in
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_cache")]
-__all__ = ["isolated_cache"]
+pytestmark = pytest.mark.django_db
 
 SHARED_EMAIL = "sam@shared.example"
 WRONG_CREDENTIALS = "The email address and/or password you specified are not correct."

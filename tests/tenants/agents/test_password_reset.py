@@ -9,10 +9,9 @@ from django.core import mail
 
 from tenants.agents.models import User
 from tests.factories import AGENT_PASSWORD, OWNER_PASSWORD, AgentFactory
-from tests.tenants.agents.clients import client_for, in_schema, isolated_cache, sign_in
+from tests.tenants.agents.clients import client_for, in_schema, sign_in
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_cache")]
-__all__ = ["isolated_cache"]
+pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "brand-new-Pangolin-77"
 

@@ -8,10 +8,9 @@ from django.urls import reverse
 
 from tenants.agents.models import User
 from tests.factories import AgentFactory, host_of
-from tests.tenants.agents.clients import in_schema, isolated_cache, owner_of, signed_in
+from tests.tenants.agents.clients import in_schema, owner_of, signed_in
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_cache")]
-__all__ = ["isolated_cache"]
+pytestmark = pytest.mark.django_db
 
 
 def _member(tenant, pk):

@@ -12,10 +12,9 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
 from tests.factories import OWNER_PASSWORD
-from tests.tenants.agents.clients import client_for, in_schema, isolated_cache, sign_in
+from tests.tenants.agents.clients import client_for, in_schema, sign_in
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_cache")]
-__all__ = ["isolated_cache"]
+pytestmark = pytest.mark.django_db
 
 OWNER = "owner@acme.example"
 

@@ -9,10 +9,9 @@ from django.test import Client
 from tenants.models import Domain
 from tenants.workspace.services import custom_domain_normalize
 from tests.factories import AgentFactory
-from tests.tenants.agents.clients import isolated_cache, owner_of, signed_in
+from tests.tenants.agents.clients import owner_of, signed_in
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_cache")]
-__all__ = ["isolated_cache"]
+pytestmark = pytest.mark.django_db
 
 
 def _custom(tenant):

@@ -14,14 +14,11 @@ from tests.factories import AgentFactory
 from tests.tenants.agents.clients import (
     client_for,
     in_schema,
-    isolated_cache,
-    isolated_media,
     owner_of,
     signed_in,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_cache", "isolated_media")]
-__all__ = ["isolated_cache", "isolated_media"]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_media")]
 
 
 def _form(**overrides):
