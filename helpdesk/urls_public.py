@@ -12,3 +12,8 @@ urlpatterns = [
     path("dev/", include("helpdesk.devtools.urls")),
     path("api/", include("helpdesk.api.urls_public")),
 ]
+
+# Error pages render the workspace's templates; these handlers make sure they do so in the
+# request's schema even when Django builds the response in another thread (ASGI).
+handler404 = "tenants.views.page_not_found"
+handler403 = "tenants.views.permission_denied"

@@ -7,3 +7,8 @@ urlpatterns = [
     path("", include("tenants.agents.urls")),
     path("", include("tenants.workspace.urls")),
 ]
+
+# Error pages render the workspace's templates; these handlers make sure they do so in the
+# request's schema even when Django builds the response in another thread (ASGI).
+handler404 = "tenants.views.page_not_found"
+handler403 = "tenants.views.permission_denied"

@@ -8,7 +8,28 @@ const closeMenus = (except) => {
   });
 };
 
+const setSidebar = (open) => {
+  const sidebar = document.getElementById("sidebar");
+  if (!sidebar) return;
+  sidebar.classList.toggle("is-open", open);
+  sidebar.closest(".shell")?.classList.toggle("sidebar-open", open);
+  document.querySelectorAll("[data-toggle-sidebar]").forEach((button) => {
+    button.setAttribute("aria-expanded", String(open));
+  });
+  if (open) sidebar.querySelector("a")?.focus();
+};
+const phoneLayout = window.matchMedia("(max-width: 860px)");
+const sidebarOpen = () =>
+  phoneLayout.matches && Boolean(document.getElementById("sidebar")?.classList.contains("is-open"));
+phoneLayout.addEventListener("change", () => setSidebar(false));
+
 document.addEventListener("click", (event) => {
+  // On phones the open sidebar covers the page: a tap beside it (on the backdrop) only closes it.
+  if (sidebarOpen() && !event.target.closest("#sidebar, [data-toggle-sidebar]")) {
+    setSidebar(false);
+    event.preventDefault();
+    return;
+  }
   const trigger = event.target.closest("[data-menu-trigger]");
   if (trigger) {
     const menu = trigger.closest("[data-menu]");
@@ -22,12 +43,7 @@ document.addEventListener("click", (event) => {
   }
   if (!event.target.closest(".menu-panel")) closeMenus();
 
-  const toggle = event.target.closest("[data-toggle-sidebar]");
-  if (toggle) {
-    const sidebar = document.getElementById("sidebar");
-    const open = sidebar.classList.toggle("is-open");
-    toggle.setAttribute("aria-expanded", String(open));
-  }
+  if (event.target.closest("[data-toggle-sidebar]")) setSidebar(!sidebarOpen());
   const dismiss = event.target.closest("[data-dismiss]");
   if (dismiss) dismiss.closest(".toast")?.remove();
   const copy = event.target.closest("[data-copy]");
@@ -42,6 +58,11 @@ document.addEventListener("click", (event) => {
 });
 
 document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && sidebarOpen()) {
+    setSidebar(false);
+    document.querySelector("[data-toggle-sidebar]")?.focus();
+    return;
+  }
   if (event.key === "Escape") {
     const open = document.querySelector(".menu-panel:not([hidden])");
     closeMenus();
@@ -55,6 +76,11 @@ document.addEventListener("keydown", (event) => {
     const next = event.key === "ArrowDown" ? index + 1 : index - 1;
     items[(next + items.length) % items.length]?.focus();
   }
+});
+
+// Tabbing out of an open menu closes it, as a click elsewhere does.
+document.addEventListener("focusin", (event) => {
+  if (!event.target.closest?.("[data-menu]")) closeMenus();
 });
 
 const autohide = () => {
