@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from helpdesk.launcher.embedded import EmbeddedPostgres, EmbeddedRedis
@@ -55,15 +55,15 @@ def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)
 
 
-def _wait_http(url: str, seconds: float) -> bool:
+def _wait_port(host: str, port: int, seconds: float) -> bool:
+    """Until the web process accepts connections (not /healthz: the worker may still be
+    starting, and a 503 at start-up would read like an error to a newcomer)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own local URL
+            with socket.create_connection((host, port), timeout=1):
                 return True
-        except OSError as exc:  # HTTPError is an OSError: any answer means it is up
-            if getattr(exc, "code", None):
-                return True
+        except OSError:
             time.sleep(0.3)
     return False
 
@@ -131,7 +131,8 @@ def run(argv: list[str]) -> int:
         for name, argv_extra in _extra_processes(env):
             sup.add(name, argv_extra)
         sup.start()
-        if _wait_http(f"http://127.0.0.1:{port}/healthz", 60):
+        probe_host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
+        if _wait_port(probe_host, int(port), 60):
             login = (
                 (DATA / "demo-login.txt").read_text() if (DATA / "demo-login.txt").exists() else ""
             )
@@ -141,10 +142,12 @@ def run(argv: list[str]) -> int:
             print(f"    {login.strip()}")
             print(
                 f"    Operator admin:          http://{base}:{port}/operator/  "
-                "(manage.py createsuperuser via `python3 run.py manage`)"
+                "(create a login: python3 run.py manage createsuperuser)"
             )
             print(f"    Email outbox (dev):      http://{base}:{port}/dev/outbox/")
             print(f"    Health:                  http://{base}:{port}/healthz\n", flush=True)
+        else:
+            print(f"The web server did not open port {port} within 60 s; see the web lines above.")
         return sup.wait()
 
 
