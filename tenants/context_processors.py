@@ -1,17 +1,23 @@
-from django.conf import settings
+from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from tenants.models import Tenant
 from tenants.navigation import app_navigation
 
 
-def workspace(request):
-    tenant = getattr(request, "tenant", None)
-    is_public = tenant is None or tenant.is_public
-    context = {
+def workspace(request: HttpRequest) -> dict[str, Any]:
+    tenant: Tenant | None = getattr(request, "tenant", None)
+    workspace_tenant = tenant if tenant is not None and not tenant.is_public else None
+    context: dict[str, Any] = {
         "current_tenant": tenant,
-        "is_public_site": is_public,
+        "is_public_site": workspace_tenant is None,
         "base_domain": settings.BASE_DOMAIN,
     }
-    if not is_public and not tenant.is_suspended:
+    if workspace_tenant is not None and not workspace_tenant.is_suspended:
         from tenants.agents.models import User
         from tenants.workspace.selectors import workspace_settings_get
 

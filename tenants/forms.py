@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import cache
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -30,7 +31,7 @@ def timezone_choices() -> list[tuple[str, list[tuple[str, str]]] | tuple[str, st
 
 
 def timezone_names() -> set[str]:
-    names = set()
+    names: set[str] = set()
     for value, label in timezone_choices():
         if isinstance(label, list):
             names.update(v for v, _ in label)
@@ -96,8 +97,9 @@ class SignupForm(forms.Form):
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         password = data.get("password")
         if password:
             from tenants.agents.models import User

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
@@ -42,7 +41,3 @@ class TenantSuspendedMiddleware:
             context = {"tenant": tenant, "public_url": public_site_url(request)}
             return render(request, "tenants/suspended.html", context, status=503)
         return self.get_response(request)
-
-
-def current_schema() -> str:
-    return connection.schema_name

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery
 from django_tenants.utils import schema_exists, tenant_context
 
 from tenants.models import Domain, Tenant
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _PrimaryDomain(TypedDict):
+        primary_domain: str | None
+
+    # A row of tenant_operator_list(), which annotates each workspace with its primary host.
+    TenantWithPrimaryDomain: TypeAlias = WithAnnotations[Tenant, _PrimaryDomain]
 
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*://")
 
@@ -28,7 +38,7 @@ def tenant_find_by_address(*, address: str) -> Tenant | None:
     return found.tenant if found else None
 
 
-def tenant_operator_list() -> QuerySet[Tenant]:
+def tenant_operator_list() -> QuerySet[TenantWithPrimaryDomain]:
     """Every workspace (never the public site itself) with its primary host, in one query."""
     primary = Domain.objects.filter(tenant=OuterRef("pk"), is_primary=True).values("domain")[:1]
     return Tenant.objects.exclude(schema_name="public").annotate(primary_domain=Subquery(primary))

@@ -1,11 +1,11 @@
 """Pages served on hosts that have no usable workspace, and the error handlers."""
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import set_urlconf
 from django.views import defaults
 
+from tenants.connection import connection
 from tenants.hosts import public_site_url
 
 

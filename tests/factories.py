@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
-from django.db import connection
 from django_tenants.utils import tenant_context
 
+from tenants.connection import connection
 from tenants.services.signup import tenant_signup
+
+if TYPE_CHECKING:
+    from tenants.agents.models import User
+    from tenants.models import Tenant
 
 OWNER_PASSWORD = "owner-pass-Quokka-42"
 AGENT_PASSWORD = "agent-pass-Wombat-42"
@@ -23,7 +28,7 @@ def TenantFactory(
     owner_name: str = "Olivia Owner",
     timezone: str = "UTC",
     language: str = "en",
-):
+) -> Tenant:
     n = next(_counter)
     slug = slug or f"shop{n}"
     result = tenant_signup(
@@ -41,13 +46,13 @@ def TenantFactory(
 
 def AgentFactory(
     *,
-    tenant,
+    tenant: Tenant,
     email: str | None = None,
     name: str = "Alex Agent",
     role: str = "agent",
     password: str = AGENT_PASSWORD,
     **fields,
-):
+) -> User:
     """An agent account created directly in the tenant's schema (as an accepted invite would)."""
     from allauth.account.models import EmailAddress
 
@@ -67,5 +72,5 @@ def AgentFactory(
     return user
 
 
-def host_of(tenant) -> str:
+def host_of(tenant: Tenant) -> str:
     return tenant.get_primary_domain().domain

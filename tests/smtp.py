@@ -29,7 +29,7 @@ class SmtpSink:
 
     async def handle_DATA(self, server, session, envelope) -> str:
         message = email.message_from_bytes(envelope.content, policy=default_policy)
-        self.messages.append(message)  # type: ignore[arg-type]
+        self.messages.append(message)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted"
 
@@ -38,7 +38,9 @@ class SmtpSink:
 
     @staticmethod
     def text(message: EmailMessage) -> str:
-        return message.get_body(preferencelist=("plain",)).get_content()
+        body = message.get_body(preferencelist=("plain",))
+        assert body is not None, "the message has no text/plain part"
+        return body.get_content()
 
     @classmethod
     def links(cls, message: EmailMessage) -> list[str]:

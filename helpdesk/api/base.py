@@ -13,18 +13,21 @@ Trying to is a TypeError at import time, so a bypass can't slip in unnoticed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
-from django.db import connection
 from django.db.models import Model, QuerySet
 from rest_framework import exceptions
+from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from helpdesk.api.errors import NOT_FOUND_MESSAGE, WorkspaceUnavailable
 from helpdesk.api.permissions import IsActiveAgent, agent_is_usable
 from tenants.agents.models import User
+from tenants.connection import connection
+
+_M = TypeVar("_M", bound=Model)
 
 _GUARDED_VIEW_METHODS = (
     "initial",
@@ -51,7 +54,7 @@ class TenantApiView(APIView):
     """Base of every workspace API view."""
 
     # Role checks a view adds (e.g. IsAdminRole); IsActiveAgent always runs before them.
-    permission_classes: ClassVar[tuple[type, ...]] = ()
+    permission_classes: Sequence[type[BasePermission]] = ()
     actor: User
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -81,19 +84,20 @@ class TenantApiView(APIView):
         super().check_permissions(request)
 
 
-class TenantViewSet(TenantApiView, GenericViewSet):
+class TenantViewSet(TenantApiView, GenericViewSet[_M]):
     """A viewset whose every read goes through the selector and access function it declares.
 
-    class AgentViewSet(TenantViewSet):
+    class AgentViewSet(TenantViewSet[User]):
         model = User
         selector = agent_list_for        # (*, actor) -> QuerySet
         access = member_access           # (*, actor, member_id) -> User
         access_id_argument = "member_id"
     """
 
-    model: ClassVar[type[Model]]
-    selector: ClassVar[Callable[..., QuerySet]]
-    access: ClassVar[Callable[..., Model]]
+    # Class-level declarations; not ClassVar only because a ClassVar can't use the model's type.
+    model: type[_M]
+    selector: Callable[..., QuerySet[_M]]
+    access: Callable[..., _M]
     access_id_argument: ClassVar[str]
     # Ids are bigints; anything else is an unknown URL, never a database error.
     lookup_value_regex = r"[0-9]{1,18}"
@@ -114,13 +118,13 @@ class TenantViewSet(TenantApiView, GenericViewSet):
             if value is not None and not isinstance(value, staticmethod):
                 setattr(cls, name, staticmethod(value))
 
-    def get_queryset(self) -> QuerySet:
+    def get_queryset(self) -> QuerySet[_M]:
         if getattr(self, "swagger_fake_view", False):
             # Schema generation: no request, no actor; the model is all it needs.
             return self.model._default_manager.none()
         return type(self).selector(actor=self.actor)
 
-    def get_object(self) -> Model:
+    def get_object(self) -> _M:
         thing_id = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
         obj = type(self).access(actor=self.actor, **{self.access_id_argument: thing_id})
         self.check_object_permissions(self.request, obj)

@@ -68,9 +68,13 @@ def _body_for(exc: exceptions.APIException) -> dict[str, Any]:
     # DRF names the generic failure "error"; ours is "server_error" everywhere.
     if code == "error":
         code = "server_error"
-    details: dict[str, Any] = {}
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        details["retry_after"] = int(exc.wait + 0.999)
+    details = {}
+    wait: float | None = None
+    if isinstance(exc, exceptions.Throttled):
+        # DRF sets `wait` in Throttled.__init__; djangorestframework-stubs doesn't declare it.
+        wait = exc.wait  # type: ignore[attr-defined]
+    if wait is not None:
+        details["retry_after"] = int(wait + 0.999)
     if isinstance(detail, (list, dict)):
         details["errors"] = exc.get_full_details()
         message = str(exc.default_detail)

@@ -14,7 +14,8 @@ class AgentRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
         # Read on every request (DRF's default reads it once at import), so a settings change,
         # a test's included, takes effect.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        # The stubs type the rates as numbers; they are "<count>/<period>" strings.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[return-value]
 
     def get_cache_key(self, request, view) -> str | None:
         user = request.user

@@ -166,11 +166,18 @@ def test(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
-    _banner("ruff")
-    for check in (["check", "."], ["format", "--check", "."]):
-        lint = subprocess.run([str(BIN / "ruff"), *check], cwd=ROOT)
+    _banner("ruff and mypy")
+    for name, check in (
+        ("ruff check (fix: .venv/bin/ruff check --fix .)", [str(BIN / "ruff"), "check", "."]),
+        (
+            "ruff format (fix: .venv/bin/ruff format .)",
+            [str(BIN / "ruff"), "format", "--check", "."],
+        ),
+        ("mypy", [sys.executable, "-m", "mypy"]),
+    ):
+        lint = subprocess.run(check, cwd=ROOT)
         if lint.returncode != 0:
-            print("ruff failed: `.venv/bin/ruff check --fix . && .venv/bin/ruff format .`")
+            print(f"{name} failed.")
             return lint.returncode
     # Its own Redis server: a development worker running beside the tests must never consume
     # their tasks or hear their broadcasts.

@@ -14,7 +14,11 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from pgserver import PostgresServer
 
 log = logging.getLogger("launcher")
 
@@ -23,7 +27,7 @@ class EmbeddedPostgres:
     def __init__(self, data_dir: Path, database: str) -> None:
         self.data_dir = data_dir
         self.database = database
-        self.server = None
+        self.server: PostgresServer | None = None
 
     def start(self) -> str:
         import pgserver  # imported late: only needed without DATABASE_URL

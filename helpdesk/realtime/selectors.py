@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import import_module
-from types import SimpleNamespace
+from typing import TypedDict
 
 from django.conf import settings
 from django.contrib import auth
+from django.http import HttpRequest
 from django_tenants.utils import remove_www
 
 from tenants.agents.models import User
@@ -38,14 +39,23 @@ def agent_for_session(*, session_key: str) -> User | None:
     Django's own session check (django.contrib.auth.get_user) does the work, so a session whose
     password hash no longer matches is refused (and flushed) exactly as on an HTTP request.
     """
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    user = auth.get_user(SimpleNamespace(session=store))
+    request = HttpRequest()
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user = auth.get_user(request)
     if not user.is_authenticated or not user.is_active:
         return None
     return user
 
 
-def agent_hello(*, agent_id: int) -> dict | None:
+class AgentHello(TypedDict):
+    id: int
+    name: str
+    email: str
+    role: str
+    status: str
+
+
+def agent_hello(*, agent_id: int) -> AgentHello | None:
     """What an agent socket is told about its agent on connect. Tenant schema."""
     agent = (
         User.objects.filter(pk=agent_id, is_active=True)

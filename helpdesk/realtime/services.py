@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from helpdesk.realtime.groups import agent_group, agents_group, broadcast_on_commit
 from tenants.agents.models import User
 from tenants.agents.services import agent_status_set
+from tenants.connection import connection
 
 
 def agent_status_change(*, agent_id: int, status: str) -> User:

@@ -1,3 +1,4 @@
+from typing import Any
 from urllib.parse import urlsplit
 
 from helpdesk.settings import env as E
@@ -9,7 +10,7 @@ _prefix = "asgi" + (_db if _db.isdigit() else "0")
 
 # The pub/sub layer holds one Redis connection per process instead of one per consumer; the
 # default RedisChannelLayer ran out of connections at a few hundred sockets on a 2-core box.
-CHANNEL_LAYERS = {
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {"hosts": [E.REDIS_URL], "prefix": _prefix},

@@ -125,7 +125,7 @@ class AgentMeApi(TenantApiView):
 
 
 @extend_schema(tags=["agents"])
-class AgentViewSet(TenantViewSet):
+class AgentViewSet(TenantViewSet[User]):
     """The workspace's agents. Any agent may list them; changing them takes an admin."""
 
     model = User

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 import zoneinfo
 from functools import cache
+from typing import Any, cast
 
 from allauth.account.forms import AddEmailForm
 from allauth.account.models import EmailAddress
@@ -82,8 +83,9 @@ class InvitationCreateForm(forms.Form):
 
     def __init__(self, *args, roles: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = roles
-        self.fields["role"].initial = User.Role.AGENT
+        role = cast(forms.ChoiceField, self.fields["role"])
+        role.choices = roles
+        role.initial = User.Role.AGENT
 
 
 class InvitationAcceptForm(forms.Form):
@@ -100,8 +102,9 @@ class InvitationAcceptForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("password1") and data.get("password2") != data.get("password1"):
             self.add_error("password2", "The two passwords don't match.")
         return data
@@ -138,6 +141,9 @@ class AgentAddEmailForm(AddEmailForm):
     pending claim on a colleague's unverified address would let one click of theirs hand the
     address, and its sign-in, to someone else.
     """
+
+    # allauth's email view passes the signed-in agent; super().clean_email() asserts it.
+    user: User
 
     def clean_email(self) -> str:
         value = super().clean_email()

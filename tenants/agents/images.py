@@ -13,9 +13,11 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django_tenants.utils import schema_context
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from tenants.connection import connection
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 # Decoded size cap: a 2 MB PNG can still unpack to gigabytes of pixels.
@@ -31,7 +33,14 @@ _OUTPUT = {
 _FORMAT_ERROR = "Upload a PNG, JPEG, GIF or WebP image."
 
 
-def image_upload_clean(upload: UploadedFile, *, max_side: int) -> ContentFile:
+class CleanImage(ContentFile):
+    """A picture image_upload_clean has re-encoded and renamed. Services that store pictures
+    take only this type, so an upload can't reach storage as it was sent."""
+
+    name: str
+
+
+def image_upload_clean(upload: UploadedFile, *, max_side: int) -> CleanImage:
     """Validate an uploaded picture and return it re-encoded, at most max_side pixels wide/high."""
     if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
         raise ValidationError("The image must be 2 MB or smaller.", code="too_large")
@@ -40,17 +49,17 @@ def image_upload_clean(upload: UploadedFile, *, max_side: int) -> ContentFile:
         raise ValidationError("The image must be 2 MB or smaller.", code="too_large")
     try:
         with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in _OUTPUT:
+            output = _OUTPUT.get(probe.format or "")
+            if output is None:
                 raise ValidationError(_FORMAT_ERROR, code="format")
             if probe.width * probe.height > MAX_PIXELS:
                 raise ValidationError("The image has too many pixels.", code="too_large")
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
-            source_format = image.format
             image.seek(0)
             picture = ImageOps.exif_transpose(image)
             picture.thumbnail((max_side, max_side))
-            out_format, extension = _OUTPUT[source_format]
+            out_format, extension = output
             if out_format == "JPEG" and picture.mode not in ("RGB", "L"):
                 picture = picture.convert("RGB")
             elif picture.mode not in ("RGB", "RGBA", "L", "LA"):
@@ -61,7 +70,7 @@ def image_upload_clean(upload: UploadedFile, *, max_side: int) -> ContentFile:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
         raise ValidationError(_FORMAT_ERROR, code="format") from exc
-    return ContentFile(buffer.getvalue(), name=f"{uuid.uuid4().hex}.{extension}")
+    return CleanImage(buffer.getvalue(), name=f"{uuid.uuid4().hex}.{extension}")
 
 
 def stored_image_delete_on_commit(*, storage, name: str) -> None:

@@ -11,15 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import Concatenate, ParamSpec, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from tenants.agents.http import AgentRequest
 from tenants.agents.models import User
 
 Role = User.Role
+P = ParamSpec("P")
 
 
 def team_manage_check(*, actor: User) -> None:
@@ -105,26 +108,32 @@ def forbidden(request: HttpRequest, message: str = "") -> HttpResponse:
     )
 
 
-def agent_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def agent_required(
+    view: Callable[Concatenate[AgentRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
     """Signed in as an agent of this workspace; a rule refusal inside the view becomes a 403."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
+        # Sessions are per schema, so a signed-in user here is an agent of this workspace.
+        agent_request = cast(AgentRequest, request)
         try:
-            return view(request, *args, **kwargs)
+            return view(agent_request, *args, **kwargs)
         except PermissionDenied as exc:
             return forbidden(request, str(exc))
 
     return wrapper
 
 
-def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def admin_required(
+    view: Callable[Concatenate[AgentRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
     """Owner or admin only. Agents get the 403 page before the view runs."""
 
     @wraps(view)
-    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def checked(request: AgentRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if not request.user.is_admin:
             return forbidden(request, "Only the owner and admins can open this page.")
         return view(request, *args, **kwargs)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
+from tenants.agents.http import AgentRequest
 from tenants.agents.models import ApiToken
+from tenants.agents.permissions import agent_required
 from tenants.agents.tokens import (
     NAME_MAX_LENGTH,
     api_token_access,
@@ -37,7 +38,7 @@ class ApiTokenCreateForm(forms.Form):
     )
 
 
-def _page(request: HttpRequest, **context) -> HttpResponse:
+def _page(request: AgentRequest, **context) -> HttpResponse:
     context.setdefault("form", ApiTokenCreateForm())
     context["tokens"] = api_token_list(actor=request.user)
     context["api_base"] = request.build_absolute_uri("/api/v1/")
@@ -48,9 +49,9 @@ def _page(request: HttpRequest, **context) -> HttpResponse:
     return response
 
 
-@login_required
+@agent_required
 @require_http_methods(["GET", "POST"])
-def api_tokens(request: HttpRequest) -> HttpResponse:
+def api_tokens(request: AgentRequest) -> HttpResponse:
     if request.method == "GET":
         return _page(request)
     form = ApiTokenCreateForm(request.POST)
@@ -66,9 +67,9 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     return _page(request, form=form)
 
 
-@login_required
+@agent_required
 @require_http_methods(["GET", "POST"])
-def api_token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
+def api_token_revoke_view(request: AgentRequest, token_id: int) -> HttpResponse:
     try:
         token = api_token_access(actor=request.user, token_id=token_id)
     except ApiToken.DoesNotExist:

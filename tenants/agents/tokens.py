@@ -13,20 +13,22 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from tenants.agents.models import ApiToken, User
+from tenants.connection import connection
 
 TOKEN_SCHEME = "hd"
 PREFIX_LENGTH = 8
 _PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 # 32 random bytes: far beyond guessing, so failed attempts need no lockout of their own.
 SECRET_BYTES = 32
-NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length
+# A CharField always has a max_length; the stubs only know get_field() returns some field.
+NAME_MAX_LENGTH = cast(int, ApiToken._meta.get_field("name").max_length)
 ACTIVE_TOKENS_PER_AGENT = 25
 # Writing last_used_at on every request would turn each API read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)

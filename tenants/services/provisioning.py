@@ -21,10 +21,12 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.clone import CLONE_SCHEMA_FUNCTION, CloneSchema
 from django_tenants.utils import schema_exists
+
+from tenants.connection import connection
 
 log = logging.getLogger(__name__)
 

@@ -8,34 +8,29 @@ public), so one transaction covers a save.
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 
-from tenants.agents.images import stored_image_delete_on_commit
+from tenants.agents.images import CleanImage, stored_image_delete_on_commit
 from tenants.agents.models import User
 from tenants.agents.permissions import workspace_manage_check
 from tenants.agents.services.accounts import language_validate, timezone_validate
+from tenants.connection import connection_workspace
 from tenants.models import Domain, Tenant
 from tenants.workspace.models import WorkspaceSettings
 from tenants.workspace.selectors import workspace_settings_get
 
-NAME_MAX_LENGTH = Tenant._meta.get_field("name").max_length
+# A CharField always has a max_length; the stubs only know get_field() returns some field.
+NAME_MAX_LENGTH = cast(int, Tenant._meta.get_field("name").max_length)
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
 def workspace_settings_initialize(*, timezone: str, language: str) -> WorkspaceSettings:
     return WorkspaceSettings.objects.create(id=1, timezone=timezone, default_language=language)
-
-
-def _current_tenant() -> Tenant:
-    tenant = getattr(connection, "tenant", None)
-    if tenant is None or tenant.schema_name == "public":
-        raise RuntimeError("Workspace settings are changed from inside a workspace's schema.")
-    return tenant
 
 
 def workspace_name_validate(name: str) -> str:
@@ -53,12 +48,12 @@ def workspace_settings_update(
     name: str,
     timezone: str,
     default_language: str,
-    logo: ContentFile | None = None,
+    logo: CleanImage | None = None,
     logo_remove: bool = False,
 ) -> WorkspaceSettings:
     """`logo` must come from tenants.agents.images.image_upload_clean (re-encoded, renamed)."""
     workspace_manage_check(actor=actor)
-    tenant = _current_tenant()
+    tenant = connection_workspace()
     name = workspace_name_validate(name)
     timezone_validate(timezone)
     language_validate(default_language)
@@ -118,7 +113,7 @@ def custom_domain_normalize(value: str) -> str:
 
 def custom_domain_list() -> list[Domain]:
     return list(
-        Domain.objects.filter(tenant=_current_tenant(), is_primary=False).order_by("domain")
+        Domain.objects.filter(tenant=connection_workspace(), is_primary=False).order_by("domain")
     )
 
 
@@ -127,7 +122,7 @@ def custom_domain_access(*, actor: User, domain_id: int | str) -> Domain:
     shared by every workspace, so the filter on the tenant is what keeps them apart."""
     try:
         pk = int(domain_id)
-        return Domain.objects.get(pk=pk, tenant=_current_tenant(), is_primary=False)
+        return Domain.objects.get(pk=pk, tenant=connection_workspace(), is_primary=False)
     except (TypeError, ValueError, OverflowError, Domain.DoesNotExist):
         raise Http404 from None
 
@@ -135,7 +130,7 @@ def custom_domain_access(*, actor: User, domain_id: int | str) -> Domain:
 def workspace_domain_add(*, actor: User, domain: str) -> Domain:
     """Serve the workspace on `domain` too. The merchant points it at us with a CNAME."""
     workspace_manage_check(actor=actor)
-    tenant = _current_tenant()
+    tenant = connection_workspace()
     host = custom_domain_normalize(domain)
     current = custom_domain_list()
     if current:
@@ -154,6 +149,6 @@ def workspace_domain_add(*, actor: User, domain: str) -> Domain:
 
 def workspace_domain_remove(*, actor: User, domain: Domain) -> None:
     workspace_manage_check(actor=actor)
-    if domain.is_primary or domain.tenant_id != _current_tenant().pk:
+    if domain.is_primary or domain.tenant_id != connection_workspace().pk:
         raise Http404
     domain.delete()

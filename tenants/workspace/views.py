@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tenants.agents.http import AgentRequest
 from tenants.agents.permissions import admin_required
 from tenants.workspace import services
 from tenants.workspace.forms import CustomDomainForm, WorkspaceSettingsForm
@@ -16,7 +17,7 @@ from tenants.workspace.selectors import workspace_settings_get
 
 
 def _page(
-    request: HttpRequest,
+    request: AgentRequest,
     *,
     form: WorkspaceSettingsForm | None = None,
     domain_form: CustomDomainForm | None = None,
@@ -44,7 +45,7 @@ def _page(
 
 @require_http_methods(["GET", "POST"])
 @admin_required
-def workspace_settings(request: HttpRequest) -> HttpResponse:
+def workspace_settings(request: AgentRequest) -> HttpResponse:
     if request.method == "GET":
         return _page(request)
     form = WorkspaceSettingsForm(request.POST, request.FILES)
@@ -69,7 +70,7 @@ def workspace_settings(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @admin_required
-def workspace_domain_add(request: HttpRequest) -> HttpResponse:
+def workspace_domain_add(request: AgentRequest) -> HttpResponse:
     form = CustomDomainForm(request.POST)
     if form.is_valid():
         try:
@@ -86,7 +87,7 @@ def workspace_domain_add(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @admin_required
-def workspace_domain_remove(request: HttpRequest, domain_id: int) -> HttpResponse:
+def workspace_domain_remove(request: AgentRequest, domain_id: int) -> HttpResponse:
     domain = services.custom_domain_access(actor=request.user, domain_id=domain_id)
     services.workspace_domain_remove(actor=request.user, domain=domain)
     messages.success(request, f"{domain.domain} no longer leads to this workspace.")

@@ -7,9 +7,8 @@ import zoneinfo
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 
-from tenants.agents.images import stored_image_delete_on_commit
+from tenants.agents.images import CleanImage, stored_image_delete_on_commit
 from tenants.agents.models import User
 
 
@@ -46,7 +45,7 @@ def agent_profile_update(
     language: str | None = None,
     timezone: str | None = None,
     status: str | None = None,
-    avatar: ContentFile | None = None,
+    avatar: CleanImage | None = None,
     avatar_remove: bool = False,
 ) -> User:
     """Change the fields given (None leaves one as it is). `avatar` must come from

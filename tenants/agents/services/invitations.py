@@ -15,7 +15,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from tenants.agents.mail import email_enqueue, one_line, workspace_from_email
 from tenants.agents.models import Invitation, User
 from tenants.agents.permissions import invitation_role_check, team_manage_check
 from tenants.agents.selectors import invitation_for_token, token_hash
+from tenants.connection import connection_workspace
 
 INVITATION_TTL = timedelta(days=7)
 
@@ -149,7 +150,7 @@ def invitation_accept(*, token: str, name: str, password: str) -> User:
 
 
 def _invitation_mail(*, invitation: Invitation, token: str, link_origin: str) -> None:
-    tenant = connection.tenant
+    tenant = connection_workspace()
     context = {
         "workspace_name": tenant.name,
         "inviter_name": invitation.invited_by.name if invitation.invited_by else "",

@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.utils import is_mfa_enabled
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from tenants.agents.http import AgentRequest
 from tenants.agents.permissions import agent_required
 from tenants.agents.selectors import team_summary
 
 
 @agent_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AgentRequest) -> HttpResponse:
     user = request.user
     email = EmailAddress.objects.filter(user=user, primary=True).first()
     return render(

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from tenants.agents import services
 from tenants.agents.forms import InvitationAcceptForm
 from tenants.agents.selectors import InvitationUnavailable, invitation_for_token
+from tenants.http import TenantRequest
 
 _UNAVAILABLE_STATUS = {"unknown": 404, "expired": 410, "accepted": 410, "revoked": 410}
 
@@ -28,7 +29,7 @@ def _unavailable(request: HttpRequest, exc: InvitationUnavailable) -> HttpRespon
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+def invitation_accept(request: TenantRequest, token: str) -> HttpResponse:
     try:
         invitation = invitation_for_token(token=token)
     except InvitationUnavailable as exc:

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.agents import services
 from tenants.agents.forms import ProfileForm, StatusForm
+from tenants.agents.http import AgentRequest
 from tenants.agents.permissions import agent_required
 
 
 @require_http_methods(["GET", "POST"])
 @agent_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AgentRequest) -> HttpResponse:
     user = request.user
     initial = {"name": user.name, "language": user.language, "timezone": user.timezone}
     form = ProfileForm(request.POST or None, request.FILES or None, initial=initial)
@@ -43,7 +44,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @agent_required
-def agent_status_set(request: HttpRequest) -> HttpResponse:
+def agent_status_set(request: AgentRequest) -> HttpResponse:
     form = StatusForm(request.POST)
     if form.is_valid():
         services.agent_status_set(agent=request.user, status=form.cleaned_data["status"])

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from tenants.agents import services
 from tenants.agents.forms import InvitationCreateForm, RoleChangeForm
+from tenants.agents.http import AgentRequest
 from tenants.agents.mail import request_origin
 from tenants.agents.permissions import (
     admin_required,
@@ -26,7 +27,7 @@ from tenants.agents.selectors import (
 
 
 def _team_page(
-    request: HttpRequest, *, invite_form: InvitationCreateForm | None = None, status: int = 200
+    request: AgentRequest, *, invite_form: InvitationCreateForm | None = None, status: int = 200
 ) -> HttpResponse:
     actor = request.user
     members = list(member_list())
@@ -44,13 +45,13 @@ def _team_page(
 
 
 @agent_required
-def team_list(request: HttpRequest) -> HttpResponse:
+def team_list(request: AgentRequest) -> HttpResponse:
     return _team_page(request)
 
 
 @require_POST
 @admin_required
-def team_invite(request: HttpRequest) -> HttpResponse:
+def team_invite(request: AgentRequest) -> HttpResponse:
     form = InvitationCreateForm(request.POST, roles=invitation_roles_for(actor=request.user))
     if form.is_valid():
         try:
@@ -70,7 +71,7 @@ def team_invite(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @admin_required
-def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
+def invitation_resend(request: AgentRequest, invitation_id: int) -> HttpResponse:
     invitation = invitation_access(actor=request.user, invitation_id=invitation_id)
     try:
         services.invitation_resend(
@@ -85,7 +86,7 @@ def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
 
 @require_POST
 @admin_required
-def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+def invitation_revoke(request: AgentRequest, invitation_id: int) -> HttpResponse:
     invitation = invitation_access(actor=request.user, invitation_id=invitation_id)
     try:
         services.invitation_revoke(actor=request.user, invitation=invitation)
@@ -98,7 +99,7 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
 
 @require_POST
 @admin_required
-def member_role_change(request: HttpRequest, member_id: int) -> HttpResponse:
+def member_role_change(request: AgentRequest, member_id: int) -> HttpResponse:
     member = member_access(actor=request.user, member_id=member_id)
     form = RoleChangeForm(request.POST)
     if not form.is_valid():
@@ -111,7 +112,7 @@ def member_role_change(request: HttpRequest, member_id: int) -> HttpResponse:
 
 @require_POST
 @admin_required
-def member_deactivate(request: HttpRequest, member_id: int) -> HttpResponse:
+def member_deactivate(request: AgentRequest, member_id: int) -> HttpResponse:
     member = member_access(actor=request.user, member_id=member_id)
     services.agent_deactivate(actor=request.user, agent=member)
     messages.success(request, f"{member} was deactivated and signed out.")
@@ -120,7 +121,7 @@ def member_deactivate(request: HttpRequest, member_id: int) -> HttpResponse:
 
 @require_POST
 @admin_required
-def member_reactivate(request: HttpRequest, member_id: int) -> HttpResponse:
+def member_reactivate(request: AgentRequest, member_id: int) -> HttpResponse:
     member = member_access(actor=request.user, member_id=member_id)
     services.agent_reactivate(actor=request.user, agent=member)
     messages.success(request, f"{member} can sign in again.")
