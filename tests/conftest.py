@@ -25,6 +25,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
         public_tenant_ensure()
         template_schema_ensure()
         connection.set_schema_to_public()
+    yield
+    # Threads that served live-server, WebSocket or worker tests may still hold a connection of
+    # their own; end them so the test database can be dropped instead of left behind.
+    with django_db_blocker.unblock(), connection.cursor() as cur:
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 def _uses_db(request) -> bool:
