@@ -93,7 +93,13 @@ def make_tenant(request):
 
     yield _make
 
-    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+    marker = request.node.get_closest_marker("django_db")
+    committed = (
+        "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or bool(marker and marker.kwargs.get("transaction"))
+    )
+    if committed:
         from tenants.models import Tenant
         from tenants.services.provisioning import schema_drop
 
