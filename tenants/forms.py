@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
-from functools import cache
 from typing import Any
 
 from django import forms
@@ -14,30 +12,9 @@ from django.contrib.auth.password_validation import (
 )
 from django.core.exceptions import ValidationError
 
+from tenants.agents.forms import TimezoneField
 from tenants.selectors import tenant_find_by_address
 from tenants.services.signup import slug_check_available
-
-
-@cache
-def timezone_choices() -> list[tuple[str, list[tuple[str, str]]] | tuple[str, str]]:
-    """IANA zones grouped by region ("Europe" → "Berlin"), UTC first; legacy aliases left out."""
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for name in sorted(zoneinfo.available_timezones()):
-        region, _, city = name.partition("/")
-        if not city or region in {"Etc", "SystemV", "US", "Canada", "Brazil", "Mexico", "Chile"}:
-            continue
-        groups.setdefault(region, []).append((name, city.replace("_", " ")))
-    return [("UTC", "UTC"), *groups.items()]
-
-
-def timezone_names() -> set[str]:
-    names: set[str] = set()
-    for value, label in timezone_choices():
-        if isinstance(label, list):
-            names.update(v for v, _ in label)
-        else:
-            names.add(value)
-    return names
 
 
 class SignupForm(forms.Form):
@@ -72,7 +49,7 @@ class SignupForm(forms.Form):
         help_text=password_validators_help_text_html(),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
-    timezone = forms.ChoiceField(label="Time zone", choices=timezone_choices, initial="UTC")
+    timezone = TimezoneField(label="Time zone", initial="UTC")
     language = forms.ChoiceField(label="Language", choices=settings.LANGUAGES, initial="en")
     # Left empty by people; filled by bots that complete every input they find.
     website = forms.CharField(required=False, label="Leave this field empty")

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django_tenants.utils import schema_exists, tenant_context
 
@@ -55,11 +56,15 @@ def tenant_signup(
     """Create a workspace and its owner. Raises ValidationError and leaves nothing behind."""
     from tenants.agents.models import User
     from tenants.agents.services import agent_create_owner
+    from tenants.agents.services.accounts import language_validate, timezone_validate
     from tenants.workspace.services import workspace_settings_initialize
 
     slug = slug.strip()
     slug_check_available(slug=slug)
     owner_email = owner_email.strip().lower()
+    validate_email(owner_email)
+    timezone_validate(timezone)
+    language_validate(language)
     company_name = company_name.strip()
     if not company_name:
         raise ValidationError("Enter your company name.", code="required")

@@ -90,3 +90,23 @@ def test_weak_password_leaves_no_schema_or_rows():
     assert not Tenant.objects.filter(slug="acme").exists()
     assert not Domain.objects.filter(domain="acme.localhost").exists()
     assert not schema_exists("acme")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"owner_email": "not-an-email"},
+        {"owner_email": "ann@acme.example\r\nBcc: x@evil.example"},
+        {"timezone": "Mars/Olympus"},
+        {"language": "klingon"},
+    ],
+)
+def test_bad_owner_details_are_refused_and_create_nothing(overrides):
+    schemas_before = _schemas()
+
+    with pytest.raises(ValidationError):
+        _signup(**overrides)
+
+    assert not Tenant.objects.filter(slug="acme").exists()
+    assert not Domain.objects.filter(domain="acme.localhost").exists()
+    assert _schemas() == schemas_before
