@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("tenants.agents.urls_tokens")),
     path("", include("tenants.agents.urls")),
     path("", include("tenants.workspace.urls")),
+    path("", include("chat.urls")),
 ]
 
 # Error pages render the workspace's templates; these handlers make sure they do so in the

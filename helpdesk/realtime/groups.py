@@ -49,3 +49,13 @@ def broadcast_on_commit(*, group: str, event: dict) -> None:
         async_to_sync(get_channel_layer().group_send)(group, event)
 
     transaction.on_commit(_send, robust=True)
+
+
+def conversation_group(schema_name: str, conversation_id: int) -> str:
+    """The visitor sockets of one conversation (the widget on each of the shopper's tabs)."""
+    return tenant_group(schema_name, f"conversation.{int(conversation_id)}")
+
+
+def visitors_group(schema_name: str) -> str:
+    """Every visitor socket of the workspace; only hears whether an agent is online."""
+    return tenant_group(schema_name, "visitors")

@@ -1,5 +1,7 @@
 from django.urls import path, re_path
 
+from chat.consumers import WidgetConsumer
+from helpdesk.realtime.bench_relay import bench_relay_routes
 from helpdesk.realtime.consumers import AgentConsumer
 from helpdesk.realtime.middleware import (
     CLOSE_NOT_FOUND,
@@ -19,6 +21,10 @@ websocket_urlpatterns = [
         "ws/agent/",
         TenantOriginMiddleware(AgentSessionMiddleware(AgentConsumer.as_asgi())),
     ),
+    # /ws/bench/relay/ only with BENCH_RELAY_ENABLED (bench/chat_load.py's floor).
+    *bench_relay_routes(),
+    # The widget frame is served from the workspace's host, so its Origin is one of them too.
+    path("ws/widget/", TenantOriginMiddleware(WidgetConsumer.as_asgi())),
     # Unknown paths are refused like unknown hosts instead of raising inside the router.
     re_path(r"", _no_such_socket),
 ]

@@ -48,6 +48,7 @@ TENANT_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "helpdesk.contacts",
     "chat",
     "routing",
     "knowledge",
@@ -171,5 +172,6 @@ from helpdesk.settings.auth import *  # noqa: E402,F403
 from helpdesk.settings.cache import *  # noqa: E402,F403
 from helpdesk.settings.celery import *  # noqa: E402,F403
 from helpdesk.settings.channels import *  # noqa: E402,F403
+from helpdesk.settings.chat import *  # noqa: E402,F403
 from helpdesk.settings.database import *  # noqa: E402,F403
 from helpdesk.settings.email import *  # noqa: E402,F403

@@ -14,4 +14,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.spare_schemas_replenish_task",
         "schedule": 300.0,
     },
+    "chat-snoozed-wake": {
+        "task": "helpdesk.jobs.tenants_fan_out_task",
+        "schedule": 60.0,
+        "args": ("chat.tasks.conversations_snoozed_wake_task",),
+    },
 }

@@ -38,3 +38,14 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # Serve /static/ from the ASGI app itself (single-box installs without a separate web server).
 SERVE_STATIC = env.bool("SERVE_STATIC", default=True)
 SECURE_COOKIES = env.bool("SECURE_COOKIES", default=False)
+
+# Live chat limits, "<count>/<seconds>". Per IP: widget socket connections and messages; per
+# visitor: messages. Raise them for load tests run from one machine.
+WIDGET_RATE_CONNECTIONS_PER_IP = env.str("WIDGET_RATE_CONNECTIONS_PER_IP", default="60/60")
+WIDGET_RATE_MESSAGES_PER_VISITOR = env.str("WIDGET_RATE_MESSAGES_PER_VISITOR", default="20/10")
+WIDGET_RATE_MESSAGES_PER_IP = env.str("WIDGET_RATE_MESSAGES_PER_IP", default="120/60")
+# Largest attachment accepted in chat, in megabytes.
+CHAT_ATTACHMENT_MAX_MB = env.int("CHAT_ATTACHMENT_MAX_MB", default=10)
+# Mounts /ws/bench/relay/, a bare relay consumer used as the floor by bench/chat_load.py.
+# Never enable it in production.
+BENCH_RELAY_ENABLED = env.bool("BENCH_RELAY_ENABLED", default=False)

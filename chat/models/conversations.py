@@ -1,4 +1,4 @@
-"""Contacts, conversations and messages (see DOMAIN.md). All live in the workspace schema."""
+"""Conversations and their messages (see DOMAIN.md). Workspace schema."""
 
 from __future__ import annotations
 
@@ -7,26 +7,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone as dj_timezone
 
-
-class Contact(models.Model):
-    """A customer. One person reaching the workspace on several channels is one contact."""
-
-    name = models.CharField(max_length=200, blank=True)
-    email = models.EmailField(blank=True, db_index=True)
-    phone = models.CharField(max_length=40, blank=True)
-    country = models.CharField(max_length=2, blank=True)
-    language = models.CharField(max_length=16, blank=True)
-    timezone = models.CharField(max_length=64, blank=True)
-    external_id = models.CharField(max_length=200, blank=True, db_index=True)
-    identity_verified = models.BooleanField(default=False)
-    custom_attributes = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=dj_timezone.now)
-
-    def __str__(self) -> str:
-        return self.name or self.email or f"Contact {self.pk}"
+from helpdesk.contacts.models import Contact
 
 
 class Conversation(models.Model):
+    """One thread with a contact on one channel.
+
+    Tickets arrive with the email issue: a conversation will then belong to one ticket through a
+    nullable foreign key added here, and the inbox will list tickets instead of conversations.
+    """
+
     class Channel(models.TextChoices):
         WEB = "web", "Web chat"
 
@@ -39,6 +29,7 @@ class Conversation(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="conversations")
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    snoozed_until = models.DateTimeField(null=True, blank=True, db_index=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -49,8 +40,25 @@ class Conversation(models.Model):
     # The sequence number of the newest message; the next message takes last_seq + 1 under a
     # row lock, so numbers are gap-free and ordered per conversation.
     last_seq = models.PositiveBigIntegerField(default=0)
+    # Read positions: the newest seq the visitor has seen (read receipts for agents), and the
+    # newest the agents have seen (unread counts in the inbox).
+    visitor_last_read_seq = models.PositiveBigIntegerField(default=0)
+    agent_last_read_seq = models.PositiveBigIntegerField(default=0)
+    # Customer messages after agent_last_read_seq, kept here so the inbox list needs no count.
+    agent_unread_count = models.PositiveIntegerField(default=0)
+    # Newest public message, for the inbox list.
+    last_message_preview = models.CharField(max_length=200, blank=True)
+    last_message_sender_kind = models.CharField(max_length=16, blank=True)
+    # Pre-chat answers and where the chat started: {"fields": {...}, "page_url": ..., ...}.
+    started_context = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=dj_timezone.now)
     last_activity_at = models.DateTimeField(default=dj_timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "-last_activity_at"], name="conversation_status_idx"),
+            models.Index(fields=["assignee", "status"], name="conversation_assignee_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Conversation {self.pk}"
@@ -73,7 +81,7 @@ class Message(models.Model):
     sender_agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    body = models.TextField()
+    body = models.TextField(blank=True)
     is_internal = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=dj_timezone.now)
 

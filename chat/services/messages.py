@@ -1,0 +1,193 @@
+"""Storing messages and telling the sockets, after commit."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from chat.models import Attachment, Conversation, Message
+from chat.payloads import conversation_summary, message_payload
+from helpdesk.realtime.groups import agents_group, broadcast_on_commit, conversation_group
+from tenants.agents.models import User
+from tenants.connection import connection
+
+MESSAGE_MAX_CHARS = 10_000
+ATTACHMENTS_PER_MESSAGE_MAX = 10
+CLIENT_MESSAGE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+PREVIEW_CHARS = 200
+
+# Statuses a customer message takes back to open (DOMAIN.md: a customer message reopens).
+_REOPENED_BY_CUSTOMER = {
+    Conversation.Status.PENDING,
+    Conversation.Status.SNOOZED,
+    Conversation.Status.RESOLVED,
+}
+
+
+@dataclass(frozen=True)
+class MessageWrite:
+    message: Message
+    created: bool  # False when a retried send matched a stored message
+
+
+def _attachment_ids(values: Sequence[object]) -> list[uuid.UUID]:
+    if not isinstance(values, (list, tuple)):
+        raise ValidationError("Attachments must be a list of ids.", code="invalid_attachments")
+    if len(values) > ATTACHMENTS_PER_MESSAGE_MAX:
+        raise ValidationError(
+            f"At most {ATTACHMENTS_PER_MESSAGE_MAX} attachments per message.",
+            code="too_many_attachments",
+        )
+    ids = []
+    for value in values:
+        try:
+            ids.append(uuid.UUID(str(value)))
+        except ValueError:
+            raise ValidationError("Unknown attachment.", code="unknown_attachment") from None
+    return ids
+
+
+def _preview(message: Message, attachments: list[Attachment]) -> str:
+    text = " ".join(message.body.split())
+    if not text and attachments:
+        text = "📎 " + ", ".join(a.name for a in attachments)
+    return text[:PREVIEW_CHARS]
+
+
+def message_create(
+    *,
+    conversation: Conversation,
+    sender_kind: str,
+    body: str,
+    client_message_id: str | None = None,
+    sender_agent: User | None = None,
+    is_internal: bool = False,
+    attachment_ids: Sequence[object] = (),
+) -> MessageWrite:
+    """Store a message with the conversation's next sequence number, then broadcast it.
+
+    A send repeated with the same client_message_id returns the message stored the first time
+    and changes nothing, so a client may retry after a dropped connection without doubling it.
+    Attachments must have been uploaded to this conversation by the same kind of sender and not
+    be part of another message. Visitors hear public messages, agents hear everything; both only
+    once the transaction has committed.
+    """
+    if sender_kind not in Message.SenderKind.values:
+        raise ValidationError("Unknown sender.", code="invalid_sender")
+    if not isinstance(body, str):
+        raise ValidationError("The message must be text.", code="invalid_body")
+    body = body.strip()
+    wanted_attachments = _attachment_ids(attachment_ids)
+    if not body and not wanted_attachments:
+        raise ValidationError("A message cannot be empty.", code="empty")
+    if len(body) > MESSAGE_MAX_CHARS:
+        raise ValidationError(
+            f"A message can be at most {MESSAGE_MAX_CHARS:,} characters.", code="too_long"
+        )
+    if client_message_id is not None and (
+        not isinstance(client_message_id, str) or not CLIENT_MESSAGE_ID_RE.match(client_message_id)
+    ):
+        raise ValidationError("Invalid client message id.", code="invalid_client_message_id")
+    if is_internal and sender_kind != Message.SenderKind.AGENT:
+        raise ValidationError("Only agents write internal notes.", code="internal_not_agent")
+
+    with transaction.atomic():
+        # The row lock serialises writers of one conversation: sequence numbers stay gap-free
+        # and a concurrent retry sees the first attempt's message.
+        locked = (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("contact", "assignee")
+            .get(pk=conversation.pk)
+        )
+        if client_message_id is not None:
+            existing = Message.objects.filter(
+                conversation=locked, client_message_id=client_message_id
+            ).first()
+            if existing is not None:
+                return MessageWrite(message=existing, created=False)
+        attachments = list(
+            Attachment.objects.select_for_update().filter(
+                pk__in=wanted_attachments,
+                conversation=locked,
+                message__isnull=True,
+                uploaded_by_kind=sender_kind,
+            )
+        )
+        if len(attachments) != len(set(wanted_attachments)):
+            raise ValidationError("Unknown attachment.", code="unknown_attachment")
+
+        now = timezone.now()
+        locked.last_seq += 1
+        locked.last_activity_at = now
+        fields = ["last_seq", "last_activity_at"]
+        message = Message.objects.create(
+            conversation=locked,
+            seq=locked.last_seq,
+            client_message_id=client_message_id,
+            sender_kind=sender_kind,
+            sender_agent=sender_agent,
+            body=body,
+            is_internal=is_internal,
+            created_at=now,
+        )
+        if attachments:
+            Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(message=message)
+        if not is_internal:
+            locked.last_message_preview = _preview(message, attachments)
+            locked.last_message_sender_kind = sender_kind
+            fields += ["last_message_preview", "last_message_sender_kind"]
+        if sender_kind == Message.SenderKind.CUSTOMER:
+            locked.agent_unread_count += 1
+            fields.append("agent_unread_count")
+            if locked.status in _REOPENED_BY_CUSTOMER:
+                locked.status = Conversation.Status.OPEN
+                locked.snoozed_until = None
+                fields += ["status", "snoozed_until"]
+        elif sender_kind == Message.SenderKind.AGENT and not is_internal:
+            # The agent has seen what they answer; their reply also means the visitor's
+            # messages before it are read by the team.
+            locked.agent_last_read_seq = locked.last_seq
+            locked.agent_unread_count = 0
+            fields += ["agent_last_read_seq", "agent_unread_count"]
+        locked.save(update_fields=fields)
+        _broadcast_message(locked, message, attachments)
+
+    conversation.last_seq = locked.last_seq
+    conversation.last_activity_at = locked.last_activity_at
+    conversation.status = locked.status
+    return MessageWrite(message=message, created=True)
+
+
+def _broadcast_message(
+    conversation: Conversation, message: Message, attachments: list[Attachment]
+) -> None:
+    schema = connection.schema_name
+    contact_name = conversation.contact.display_name
+    if not message.is_internal:
+        broadcast_on_commit(
+            group=conversation_group(schema, conversation.pk),
+            event={
+                "type": "chat.message",
+                "message": message_payload(
+                    message, contact_name=contact_name, for_agent=False, attachments=attachments
+                ),
+                "conversation": {"id": conversation.pk, "status": conversation.status},
+            },
+        )
+    broadcast_on_commit(
+        group=agents_group(schema),
+        event={
+            "type": "chat.message",
+            "conversation_id": conversation.pk,
+            "message": message_payload(
+                message, contact_name=contact_name, for_agent=True, attachments=attachments
+            ),
+            "conversation": conversation_summary(conversation),
+        },
+    )

@@ -1,0 +1,3 @@
+from tests.helpdesk.realtime.conftest import workspaces, ws_thread_connections
+
+__all__ = ["workspaces", "ws_thread_connections"]
