@@ -9,7 +9,6 @@ from chat.models import Conversation, Message
 from chat.services.messages import message_create
 from helpdesk.contacts.models import Contact
 from tests.chat.widget_client import (
-    client_id,
     frames_until,
     nothing_more,
     of_type,
@@ -147,17 +146,6 @@ def test_agent_reply_reaches_the_visitor_and_internal_notes_never_do(workspaces)
 
 def test_reconnect_replays_what_was_missed_in_order_without_notes(workspaces):
     a, _ = workspaces
-
-    async def first_visit():
-        visitor, _, _ = await visitor_open(a.host)
-        for n in range(1, 4):
-            await send(
-                visitor, {"type": "message.send", "client_message_id": f"m-{n}", "body": f"q{n}"}
-            )
-            frames = await frames_until(visitor, "ack")
-        token = of_type(await_frames := frames, "ack") and None
-        await visitor.disconnect()
-        return token
 
     async def visit(token, last_seq):
         visitor, ready, batch = await visitor_open(a.host, token=token, last_seq=last_seq)

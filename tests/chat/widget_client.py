@@ -55,6 +55,14 @@ async def frames_until(sock, kind: str, timeout: float = 5) -> list[dict]:
             return seen
 
 
+async def frame_where(sock, predicate, timeout: float = 5) -> dict:
+    """The first frame for which predicate(frame) is true, skipping the others."""
+    while True:
+        frame = await receive(sock, timeout)
+        if predicate(frame):
+            return frame
+
+
 async def nothing_more(sock, wait: float = 0.3) -> bool:
     return await sock.receive_nothing(timeout=wait)
 

@@ -136,3 +136,62 @@ def test_broadcast_crosses_processes_but_not_workspaces(workspaces, two_daphnes)
     ]
     assert on_other_process["agent"] == {"id": a.sam.pk, "name": "Sam at Acme", "status": "away"}
     assert b_next["agent"] == {"id": b.sam.pk, "name": "Sam at Globex", "status": "online"}
+
+
+def _visitor_connect(port: int, host: str):
+    return websockets_client.connect(
+        f"ws://{host}:{port}/ws/widget/",
+        host="127.0.0.1",
+        port=port,
+        origin=f"http://{host}:{port}",
+        proxy=None,
+        open_timeout=20,
+    )
+
+
+async def _next_of(ws, kind: str) -> dict:
+    while True:
+        frame = await _next(ws)
+        if frame["type"] == kind:
+            return frame
+
+
+@pytest.mark.timeout(180)
+def test_a_visitor_on_one_process_and_an_agent_on_the_other_talk(workspaces, two_daphnes):
+    a, _ = workspaces
+    port_1, port_2 = two_daphnes
+    cookie = session_cookie(a.tenant, a.sam)
+
+    async def scenario():
+        async with (
+            _visitor_connect(port_1, a.host) as visitor,
+            _connect(port_2, a.host, cookie) as agent,
+        ):
+            await _next(agent)  # hello
+            await visitor.send(json.dumps({"type": "auth", "token": None, "last_seq": 0}))
+            await _next_of(visitor, "ready")
+            await visitor.send(
+                json.dumps({"type": "message.send", "client_message_id": "v1", "body": "Hola"})
+            )
+            conversation_id = (await _next_of(visitor, "session"))["conversation"]["id"]
+            heard_by_agent = await _next_of(agent, "message")
+            await agent.send(
+                json.dumps(
+                    {
+                        "type": "message.send",
+                        "conversation_id": conversation_id,
+                        "client_message_id": "a1",
+                        "body": "¡Hola! ¿En qué puedo ayudarte?",
+                    }
+                )
+            )
+            heard_by_visitor = await _next_of(visitor, "message")
+            while heard_by_visitor["message"]["sender_kind"] != "agent":
+                heard_by_visitor = await _next_of(visitor, "message")
+            return heard_by_agent, heard_by_visitor
+
+    heard_by_agent, heard_by_visitor = run(scenario())
+
+    assert heard_by_agent["message"]["body"] == "Hola"
+    assert heard_by_visitor["message"]["body"] == "¡Hola! ¿En qué puedo ayudarte?"
+    assert heard_by_visitor["message"]["seq"] == 2
