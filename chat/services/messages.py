@@ -111,16 +111,18 @@ def message_create(
             ).first()
             if existing is not None:
                 return MessageWrite(message=existing, created=False)
-        attachments = list(
-            Attachment.objects.select_for_update().filter(
-                pk__in=wanted_attachments,
-                conversation=locked,
-                message__isnull=True,
-                uploaded_by_kind=sender_kind,
+        attachments: list[Attachment] = []
+        if wanted_attachments:
+            attachments = list(
+                Attachment.objects.select_for_update().filter(
+                    pk__in=wanted_attachments,
+                    conversation=locked,
+                    message__isnull=True,
+                    uploaded_by_kind=sender_kind,
+                )
             )
-        )
-        if len(attachments) != len(set(wanted_attachments)):
-            raise ValidationError("Unknown attachment.", code="unknown_attachment")
+            if len(attachments) != len(set(wanted_attachments)):
+                raise ValidationError("Unknown attachment.", code="unknown_attachment")
 
         now = timezone.now()
         locked.last_seq += 1

@@ -222,9 +222,12 @@ def _visitor_send(
         decision = visitor_message_allowed(ip=ip, visitor=f"c{state.contact_id}")
     if not decision.allowed:
         raise RateLimited(decision.retry_after)
-    contact = _contact(state)
-    assert contact is not None
-    conversation = _own_conversation(state, contact, None)
+    conversation = Conversation.objects.filter(
+        pk=state.conversation_id, contact_id=state.contact_id
+    ).first()
+    if conversation is None:
+        # Merged or deleted since the socket authenticated.
+        raise VisitorGone
     write = message_create(
         conversation=conversation,
         sender_kind=Message.SenderKind.CUSTOMER,

@@ -9,13 +9,18 @@ thread, right before the function runs, and puts the previous one back afterward
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django_tenants.utils import schema_context, tenant_context
 
+from helpdesk.realtime.groups import deferred_broadcasts
 from tenants.models import Tenant
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -31,9 +36,19 @@ def _tenant_from(scope_or_tenant: Tenant | dict) -> Tenant:
     return tenant
 
 
-def _run_in_tenant(tenant: Tenant, func: Callable[..., T], args: tuple, kwargs: dict) -> T:
-    with tenant_context(tenant):
-        return func(*args, **kwargs)
+def _run_in_tenant(
+    tenant: Tenant, func: Callable[..., T], args: tuple, kwargs: dict
+) -> tuple[T | None, BaseException | None, list[tuple[str, dict]]]:
+    pending: list[tuple[str, dict]] = []
+    token = deferred_broadcasts.set(pending)
+    try:
+        with tenant_context(tenant):
+            return func(*args, **kwargs), None, pending
+    except Exception as exc:
+        # What committed before the failure is still announced.
+        return None, exc, pending
+    finally:
+        deferred_broadcasts.reset(token)
 
 
 def _run_in_public(func: Callable[..., T], args: tuple, kwargs: dict) -> T:
@@ -49,7 +64,20 @@ async def tenant_db(
     Every ORM call a consumer makes goes through here (or `public_db` for platform records).
     """
     tenant = _tenant_from(scope_or_tenant)
-    return await database_sync_to_async(_run_in_tenant)(tenant, func, args, kwargs)
+    result, error, pending = await database_sync_to_async(_run_in_tenant)(
+        tenant, func, args, kwargs
+    )
+    if pending:
+        layer = get_channel_layer()
+        for group, event in pending:
+            try:
+                await layer.group_send(group, event)
+            except Exception:
+                # Like a failed on_commit send: logged, and clients catch up on reconnect.
+                log.exception("Broadcast to %s failed", group)
+    if error is not None:
+        raise error
+    return result  # type: ignore[return-value]
 
 
 async def public_db(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from contextvars import ContextVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -38,14 +39,27 @@ def agent_group(schema_name: str, agent_id: int) -> str:
     return tenant_group(schema_name, f"agent.{int(agent_id)}")
 
 
+# Set by `tenant_db` while a consumer's database call runs: committed broadcasts are collected
+# here and sent by the consumer's event loop once the call returns, instead of blocking Channels'
+# single database thread on Redis round trips.
+deferred_broadcasts: ContextVar[list[tuple[str, dict]] | None] = ContextVar(
+    "deferred_broadcasts", default=None
+)
+
+
 def broadcast_on_commit(*, group: str, event: dict) -> None:
     """Send `event` to `group` once the current transaction commits (at once in autocommit).
 
     For services only. A failed broadcast is logged and does not undo the committed write:
-    clients catch up from the database when they reconnect.
+    clients catch up from the database when they reconnect. Under a consumer the send happens
+    right after the database call returns (still after the commit), see `deferred_broadcasts`.
     """
 
     def _send() -> None:
+        pending = deferred_broadcasts.get()
+        if pending is not None:
+            pending.append((group, event))
+            return
         async_to_sync(get_channel_layer().group_send)(group, event)
 
     transaction.on_commit(_send, robust=True)
