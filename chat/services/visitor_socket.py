@@ -222,6 +222,7 @@ def _visitor_send(
         decision = visitor_message_allowed(ip=ip, visitor=f"c{state.contact_id}")
     if not decision.allowed:
         raise RateLimited(decision.retry_after)
+    assert state.conversation_id is not None and state.contact_id is not None
     conversation = Conversation.objects.filter(
         pk=state.conversation_id, contact_id=state.contact_id
     ).first()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -77,7 +77,7 @@ async def tenant_db(
                 log.exception("Broadcast to %s failed", group)
     if error is not None:
         raise error
-    return result  # type: ignore[return-value]
+    return cast(T, result)
 
 
 async def public_db(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
