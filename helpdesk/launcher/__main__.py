@@ -144,6 +144,7 @@ def run(argv: list[str]) -> int:
                 f"    Operator admin:          http://{base}:{port}/operator/  "
                 "(create a login: python3 run.py manage createsuperuser)"
             )
+            print(f"    Sample store with chat:  http://{base}:{port}/dev/store/")
             print(f"    Email outbox (dev):      http://{base}:{port}/dev/outbox/")
             print(f"    Health:                  http://{base}:{port}/healthz\n", flush=True)
         else:
