@@ -135,6 +135,14 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         except frames.StoreNotAllowed:
             await self._error("origin_not_allowed", "Chat is not available on this website.")
             await self.close(code=CLOSE_FORBIDDEN_ORIGIN)
+        except frames.RateLimited as limited:
+            # Raised before the state is kept, so `receive` would not close; do it here.
+            await self._error(
+                "rate_limited",
+                CONNECTIONS_LIMITED_MESSAGE.format(n=limited.retry_after),
+                retry_after=limited.retry_after,
+            )
+            await self.close(code=CLOSE_RATE_LIMITED)
 
     async def _authenticate(self, frame: dict) -> None:
         context = PageContext.parse(

@@ -42,6 +42,11 @@ def visitor_connection_allowed(*, ip: str) -> RateDecision:
     return rate_hit(name="ws.ip", ident=ip, limit=settings.WIDGET_RATE_CONNECTIONS_PER_IP)
 
 
+def visitor_reconnect_allowed(*, visitor: str) -> RateDecision:
+    """A known visitor's sockets, wherever they come from (same budget as one network's)."""
+    return rate_hit(name="ws.visitor", ident=visitor, limit=settings.WIDGET_RATE_CONNECTIONS_PER_IP)
+
+
 def visitor_own_message_allowed(*, visitor: str) -> RateDecision:
     return rate_hit(
         name="msg.visitor", ident=visitor, limit=settings.WIDGET_RATE_MESSAGES_PER_VISITOR

@@ -18,6 +18,7 @@ from chat.rate_limits import (
     visitor_ip_message_allowed,
     visitor_message_allowed,
     visitor_own_message_allowed,
+    visitor_reconnect_allowed,
 )
 from chat.selectors.conversations import ConversationNotFound, visitor_conversation_access
 from chat.selectors.messages import message_list_after, message_list_before
@@ -84,6 +85,10 @@ def visitor_socket_auth(
         token=token, identity=identity, context=context, settings=settings
     )
     contact, conversation = session.contact, session.conversation
+    if contact is not None:
+        decision = visitor_reconnect_allowed(visitor=f"c{contact.pk}")
+        if not decision.allowed:
+            raise RateLimited(decision.retry_after)
     state = VisitorState(
         contact_id=contact.pk if contact else None,
         conversation_id=conversation.pk if conversation else None,

@@ -396,6 +396,30 @@ def test_too_many_connections_from_one_address_are_closed_with_a_reason(workspac
     assert closed == {"type": "websocket.close", "code": 4429}
 
 
+@override_settings(WIDGET_RATE_CONNECTIONS_PER_IP=(3, 60))
+def test_one_visitor_reconnecting_too_often_is_slowed_down_from_any_network(workspaces):
+    a, _ = workspaces
+
+    async def scenario():
+        first, _, _ = await visitor_open(a.host, ip="10.0.0.1")
+        await send(first, {"type": "message.send", "client_message_id": "m", "body": "hi"})
+        token = of_type(await frames_until(first, "ack"), "session")[0]["token"]
+        await first.disconnect()
+        answers = []
+        for n in range(2, 6):  # a new address each time: only the visitor's budget applies
+            sock = visitor_socket(a.host, ip=f"10.0.0.{n}")
+            assert (await sock.connect(timeout=5))[0]
+            await send(sock, {"type": "auth", "token": token, "last_seq": 1})
+            answers.append(await receive(sock))
+            await sock.disconnect()
+        return answers
+
+    answers = run(scenario())
+
+    assert [x["type"] for x in answers] == ["ready", "ready", "ready", "error"]
+    assert answers[-1]["code"] == "rate_limited" and answers[-1]["retry_after"] > 0
+
+
 def test_sockets_from_other_sites_are_refused(workspaces):
     a, _ = workspaces
 

@@ -15,15 +15,25 @@ def client_id() -> str:
     return f"c-{next(_ids)}"
 
 
-def visitor_socket(host: str, *, origin: str | None = "same"):
-    return socket(host, origin=origin, path="/ws/widget/")
+def visitor_socket(host: str, *, origin: str | None = "same", ip: str | None = None):
+    sock = socket(host, origin=origin, path="/ws/widget/")
+    if ip is not None:
+        # The application instance is created on connect, from this same scope dict.
+        sock.scope["client"] = (ip, 50000)
+    return sock
 
 
 async def visitor_open(
-    host: str, *, token=None, last_seq=0, identity=None, page_url="https://shop.example/p/1"
+    host: str,
+    *,
+    token=None,
+    last_seq=0,
+    identity=None,
+    page_url="https://shop.example/p/1",
+    ip: str | None = None,
 ):
     """A widget socket past `auth`: returns (socket, ready frame, messages frame or None)."""
-    sock = visitor_socket(host)
+    sock = visitor_socket(host, ip=ip)
     connected, _ = await sock.connect(timeout=5)
     assert connected
     await sock.send_json_to(
