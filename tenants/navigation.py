@@ -18,11 +18,35 @@ class NavEntry:
     url_name: str
     icon: str = "home"
     admin_only: bool = False
+    # For agents who aren't admins only: admins reach the same page through another entry.
+    agent_only: bool = False
+    # URL names of the section's other pages, which keep this entry shown as current.
+    section: tuple[str, ...] = ()
 
+
+# The pages under Settings that are listed as its tabs.
+SETTINGS_SECTION = ("chat_widget_", "canned_response_")
 
 SIDEBAR = [
+    NavEntry("inbox", "Inbox", "inbox", icon="inbox"),
     NavEntry("team", "Team", "team_list", icon="team"),
-    NavEntry("settings", "Settings", "workspace_settings", icon="settings", admin_only=True),
+    NavEntry(
+        "settings",
+        "Settings",
+        "workspace_settings",
+        icon="settings",
+        admin_only=True,
+        section=SETTINGS_SECTION,
+    ),
+    # Agents may read the canned responses (admins manage them under Settings).
+    NavEntry("canned", "Canned responses", "canned_response_list", icon="mail", agent_only=True),
+]
+
+# The tab bar on the Settings pages; an agent sees the tabs their role may open.
+SETTINGS_TABS = [
+    NavEntry("general", "General", "workspace_settings", admin_only=True),
+    NavEntry("chat_widget", "Chat widget", "chat_widget_settings", admin_only=True),
+    NavEntry("canned", "Canned responses", "canned_response_list"),
 ]
 
 ACCOUNT_MENU = [
@@ -37,7 +61,8 @@ ACCOUNT_MENU = [
 def _visible(entries: list[NavEntry], user, current_url_name: str | None) -> list[dict]:
     items = []
     for entry in entries:
-        if entry.admin_only and not getattr(user, "is_admin", False):
+        is_admin = getattr(user, "is_admin", False)
+        if (entry.admin_only and not is_admin) or (entry.agent_only and is_admin):
             continue
         try:
             url = reverse(entry.url_name)
@@ -50,7 +75,7 @@ def _visible(entries: list[NavEntry], user, current_url_name: str | None) -> lis
                 "url": url,
                 "icon": entry.icon,
                 "current": current_url_name is not None
-                and current_url_name.startswith(entry.url_name.split("_")[0]),
+                and current_url_name.startswith((entry.url_name.split("_")[0], *entry.section)),
             }
         )
     return items
@@ -65,4 +90,5 @@ def app_navigation(request) -> dict:
     return {
         "app_nav": _visible(SIDEBAR, user, current),
         "account_menu": _visible(ACCOUNT_MENU, user, None),
+        "settings_tabs": _visible(SETTINGS_TABS, user, current),
     }
