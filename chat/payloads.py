@@ -6,6 +6,7 @@ One place, so the widget, the inbox socket and the API never disagree on a field
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.urls import reverse
@@ -14,8 +15,11 @@ from chat.models import Attachment, Conversation, Message
 from helpdesk.contacts.models import Contact
 
 
-def _iso(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+def iso_utc(value: datetime | None) -> str | None:
+    """The payloads' time format: UTC with a Z, whatever time zone is active."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def attachment_payload(attachment: Attachment) -> dict[str, Any]:
@@ -53,7 +57,7 @@ def message_payload(
         "sender_kind": message.sender_kind,
         "author": _author(message, contact_name),
         "body": message.body,
-        "created_at": _iso(message.created_at),
+        "created_at": iso_utc(message.created_at),
         "attachments": [attachment_payload(a) for a in attachments],
     }
     if for_agent:
@@ -77,18 +81,30 @@ def conversation_summary(conversation: Conversation) -> dict[str, Any]:
     return {
         "id": conversation.pk,
         "status": conversation.status,
-        "snoozed_until": _iso(conversation.snoozed_until),
+        "snoozed_until": iso_utc(conversation.snoozed_until),
         "channel": conversation.channel,
         "assignee": {"id": assignee.pk, "name": assignee.name} if assignee else None,
         "contact": contact_brief(conversation.contact),
         "last_seq": conversation.last_seq,
         "last_message_preview": conversation.last_message_preview,
         "last_message_sender_kind": conversation.last_message_sender_kind,
-        "last_activity_at": _iso(conversation.last_activity_at),
+        "last_activity_at": iso_utc(conversation.last_activity_at),
         "agent_unread_count": conversation.agent_unread_count,
         "agent_last_read_seq": conversation.agent_last_read_seq,
         "visitor_last_read_seq": conversation.visitor_last_read_seq,
-        "created_at": _iso(conversation.created_at),
+        "created_at": iso_utc(conversation.created_at),
+    }
+
+
+def conversation_brief(conversation: Conversation) -> dict[str, Any]:
+    """One line of a contact's conversation history (customer panel, contact detail)."""
+    return {
+        "id": conversation.pk,
+        "status": conversation.status,
+        "channel": conversation.channel,
+        "last_message_preview": conversation.last_message_preview,
+        "last_activity_at": iso_utc(conversation.last_activity_at),
+        "created_at": iso_utc(conversation.created_at),
     }
 
 

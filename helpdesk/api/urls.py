@@ -4,15 +4,29 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from chat.api import conversations as conversations_api
+from chat.api import messages as messages_api
 from helpdesk.api import schema  # noqa: F401  (registers the token security scheme)
 from helpdesk.api.errors import api_not_found
+from helpdesk.contacts import api as contacts_api
 from tenants.agents import api as agents_api
 
 router = SimpleRouter()
 router.register("agents", agents_api.AgentViewSet, basename="agent")
+router.register("conversations", conversations_api.ConversationViewSet, basename="conversation")
+router.register("contacts", contacts_api.ContactViewSet, basename="contact")
+
+conversation_messages = messages_api.ConversationMessageViewSet.as_view(
+    {"get": "history", "post": "send"}
+)
 
 v1 = [
     path("me/", agents_api.AgentMeApi.as_view(), name="me"),
+    re_path(
+        r"^conversations/(?P<pk>[0-9]{1,18})/messages/$",
+        conversation_messages,
+        name="conversation-messages",
+    ),
     *router.urls,
 ]
 

@@ -44,6 +44,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False},
+    # Several choice sets share the field name "status"; named here so the schema has stable,
+    # readable enum names (and no collision warning).
+    "ENUM_NAME_OVERRIDES": {
+        "AgentStatusEnum": "tenants.agents.models.User.Status",
+        "ConversationStatusEnum": "chat.models.Conversation.Status",
+        "InboxStatusEnum": "chat.selectors.conversations.INBOX_STATUSES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "helpdesk.api.schema.error_responses_postprocess",

@@ -1,0 +1,108 @@
+"""The JSON the chat API returns, described for the OpenAPI schema.
+
+The shapes themselves come from chat.payloads, the functions the sockets use, so the API and the
+sockets can't drift apart: each serializer here declares its fields only so drf-spectacular can
+document them, and renders through the payload function. A test compares the declared fields
+with the payloads' keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from chat.models import Conversation, Message
+from chat.payloads import conversation_brief, conversation_summary, message_payload
+
+# ---- Conversations ------------------------------------------------------------------------
+
+
+class AssigneeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ContactBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(
+        help_text="The contact's name, else their email, else 'Visitor <id>'."
+    )
+    email = serializers.CharField(allow_blank=True)
+    verified = serializers.BooleanField(help_text="Identity signed by the merchant's store.")
+
+
+class ConversationSummarySerializer(serializers.Serializer):
+    """A conversation as the inbox list shows it; the same object agent sockets send."""
+
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Conversation.Status.choices)
+    snoozed_until = serializers.DateTimeField(allow_null=True)
+    channel = serializers.ChoiceField(choices=Conversation.Channel.choices)
+    assignee = AssigneeSerializer(allow_null=True)
+    contact = ContactBriefSerializer()
+    last_seq = serializers.IntegerField(help_text="Sequence number of the newest message.")
+    last_message_preview = serializers.CharField(allow_blank=True)
+    last_message_sender_kind = serializers.CharField(
+        allow_blank=True, help_text="customer, agent, bot or system; empty before any message."
+    )
+    last_activity_at = serializers.DateTimeField()
+    agent_unread_count = serializers.IntegerField()
+    agent_last_read_seq = serializers.IntegerField()
+    visitor_last_read_seq = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+    def to_representation(self, instance: Conversation) -> dict[str, Any]:
+        return conversation_summary(instance)
+
+
+class ConversationBriefSerializer(serializers.Serializer):
+    """A line of a contact's conversation history (customer panel, contact page)."""
+
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Conversation.Status.choices)
+    channel = serializers.ChoiceField(choices=Conversation.Channel.choices)
+    last_message_preview = serializers.CharField(allow_blank=True)
+    last_activity_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+
+    def to_representation(self, instance: Conversation) -> dict[str, Any]:
+        return conversation_brief(instance)
+
+
+# ---- Messages -----------------------------------------------------------------------------
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField(help_text="Bytes.")
+    url = serializers.CharField(help_text="Download address on the workspace host.")
+
+
+class AuthorSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    avatar_url = serializers.CharField(
+        required=False, allow_null=True, help_text="Agents only; absent for a customer."
+    )
+
+
+class MessageSerializer(serializers.Serializer):
+    """A message as agents see it (the agent socket's `message`): internal notes included."""
+
+    id = serializers.IntegerField()
+    seq = serializers.IntegerField(help_text="Gap-free position in the conversation, from 1.")
+    client_message_id = serializers.CharField(allow_null=True)
+    sender_kind = serializers.ChoiceField(choices=Message.SenderKind.choices)
+    author = AuthorSerializer(allow_null=True)
+    body = serializers.CharField(allow_blank=True, help_text="Plain text; never HTML.")
+    created_at = serializers.DateTimeField()
+    attachments = AttachmentSerializer(many=True)
+    is_internal = serializers.BooleanField(
+        help_text="An internal note, never shown to the customer."
+    )
+    conversation_id = serializers.IntegerField()
+
+    def to_representation(self, instance: Message) -> dict[str, Any]:
+        return message_payload(instance, contact_name=self.context["contact_name"], for_agent=True)
