@@ -5,6 +5,7 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from chat.selectors.conversations import inbox_counts
 from tenants.agents.http import AgentRequest
 from tenants.agents.permissions import agent_required
 from tenants.agents.selectors import team_summary
@@ -19,6 +20,7 @@ def dashboard(request: AgentRequest) -> HttpResponse:
         "app/dashboard.html",
         {
             "summary": team_summary(),
+            "inbox": inbox_counts(actor=user, status="open"),
             "mfa_enabled": is_mfa_enabled(user),
             "email_unverified": email is not None and not email.verified,
             "workspace_host": request.get_host(),

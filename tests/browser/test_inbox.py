@@ -1,0 +1,562 @@
+"""The agent inbox in real Chromium against a real daphne (HTTP and the agent WebSocket).
+
+Customer messages are stored through chat.services.messages.message_create, in a thread of
+their own: Playwright's sync API keeps an event loop in the test's thread, where the service's
+after-commit broadcast (async_to_sync) would refuse to run. The broadcast then reaches the
+daphne process through Redis, as a visitor's message would.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections
+from django.db.models import F
+from django_tenants.utils import tenant_context
+
+from chat.models import CannedResponse, Conversation, Message
+from chat.services.attachments import attachment_upload
+from chat.services.conversations import conversation_read_by_visitor
+from chat.services.messages import message_create
+from chat.services.typing import typing_from_visitor
+from helpdesk.contacts.models import Contact
+from tenants.agents.models import User
+from tests.factories import AGENT_PASSWORD, AgentFactory, host_of
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+DAPHNE = Path(sys.executable).with_name("daphne")
+XSS = "<img src=x onerror=alert(1)>"
+XSS_LINK = "[x](javascript:alert(1))"
+CANNED_BODY = "Orders ship within 24 hours; delivery takes 3-5 working days."
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "inbox.png"
+
+
+# ---- A real ASGI server on the test database ------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return (
+        f"postgres://{quote(db['USER'] or '', safe='')}{password}"
+        f"@{quote(db['HOST'] or '127.0.0.1', safe='')}{port}/{db['NAME']}"
+    )
+
+
+class Daphne:
+    """daphne serving the app (static files included) on the test database, Redis and media.
+    It can be stopped and started again on the same port, as a deploy or a crash would."""
+
+    def __init__(self, *, media_root: Path, log: Path):
+        self.port = _free_port()
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+        self.env = dict(
+            os.environ,
+            DJANGO_SETTINGS_MODULE="helpdesk.settings.test",
+            DATABASE_URL=_database_url(),
+            SERVE_STATIC="true",
+            MEDIA_ROOT=str(media_root),
+        )
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [str(DAPHNE), "-b", "127.0.0.1", "-p", str(self.port), "helpdesk.asgi:application"],
+            env=self.env,
+            stdout=self.log.open("a"),
+            stderr=subprocess.STDOUT,
+            cwd=settings.BASE_DIR,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None:
+                pytest.fail(f"daphne exited early:\n{self.log.read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"daphne did not listen:\n{self.log.read_text()}")
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=20)
+        self.proc = None
+
+
+@pytest.fixture
+def daphne(transactional_db, isolated_media, tmp_path):
+    server = Daphne(media_root=isolated_media, log=tmp_path / "daphne.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def in_thread(fn):
+    """Run fn in a thread of its own (no event loop there), with its own DB connection."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = fn()
+        except BaseException as exc:
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(60)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+def customer_says(tenant, conversation_id: int, body: str, **kwargs):
+    def write():
+        with tenant_context(tenant):
+            conversation = Conversation.objects.get(pk=conversation_id)
+            return message_create(
+                conversation=conversation, sender_kind="customer", body=body, **kwargs
+            ).message
+
+    return in_thread(write)
+
+
+def new_conversation(tenant, *, name: str, email: str = "", messages=(), **contact_fields):
+    def write():
+        with tenant_context(tenant):
+            contact = Contact.objects.create(name=name, email=email, **contact_fields)
+            conversation = Conversation.objects.create(contact=contact)
+            for body in messages:
+                message_create(conversation=conversation, sender_kind="customer", body=body)
+            return conversation.pk
+
+    return in_thread(write)
+
+
+def stored(tenant, **filters):
+    def read():
+        with tenant_context(tenant):
+            return list(Message.objects.filter(**filters).values_list("body", flat=True))
+
+    return in_thread(read)
+
+
+def wait_until(check, *, timeout: float = 15):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
+def _canned(tenant, shortcut: str, title: str, body: str) -> None:
+    with tenant_context(tenant):
+        CannedResponse.objects.create(shortcut=shortcut, title=title, body=body)
+
+
+def sign_in_to_inbox(page, tenant, port: int, agent, path: str = "/inbox/"):
+    base = f"http://{host_of(tenant)}:{port}"
+    page.goto(f"{base}/accounts/login/?next={path}")
+    page.get_by_label("Email").fill(agent.email)
+    page.get_by_label("Password").fill(AGENT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(re.escape(path) + "$"))
+    page.locator('#ib-conn[data-state="open"]').wait_for()
+    return base
+
+
+# ---- The flow -------------------------------------------------------------------------------
+
+
+def test_agent_answers_a_live_chat_without_reloading(make_tenant, daphne, new_page):
+    tenant = make_tenant(slug="acme", company_name="Acme")
+    agent = AgentFactory(tenant=tenant, name="Luis Ortega", timezone="Europe/Madrid")
+    ana = new_conversation(
+        tenant,
+        name="Ana Souza",
+        email="ana@example.com",
+        messages=["Hi! Where is my order?"],
+        timezone="America/Sao_Paulo",
+        country="BR",
+        last_page_url="https://shop.example/orders/4411",
+        last_page_title="Order #4411",
+    )
+
+    in_thread(lambda: _canned(tenant, "shipping", "Shipping times", CANNED_BODY))
+
+    page = new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_in_to_inbox(page, tenant, daphne.port, agent)
+    # Gone if anything reloads the page: everything below must happen live.
+    page.evaluate("window.__sameDocument = true")
+    conversations = page.locator("#ib-conv-list")
+    thread = page.locator("#ib-message-list")
+
+    # The waiting conversation is listed; opening it shows its history and the customer.
+    conversations.get_by_text("Ana Souza").click()
+    page.wait_for_url(re.compile(rf"/inbox/c/{ana}/$"))
+    thread.get_by_text("Hi! Where is my order?").wait_for()
+    # At this width the customer panel is a drawer behind a button.
+    page.get_by_role("button", name="Customer details").click()
+    panel = page.locator("#ib-customer-body")
+    panel.get_by_text("ana@example.com").wait_for()
+    assert panel.get_by_role("link", name=re.compile("Order #4411")).get_attribute("rel") == (
+        "noopener noreferrer nofollow"
+    )
+    page.keyboard.press("Escape")
+    panel.wait_for(state="hidden")
+
+    # A new message from the customer appears in the open conversation, no reload.
+    customer_says(tenant, ana, "It was due yesterday.")
+    thread.get_by_text("It was due yesterday.").wait_for()
+
+    # A brand-new conversation appears in the list by itself, with its unread count.
+    ben = new_conversation(tenant, name="Ben Carter", messages=["Do you ship to Canada?"])
+    item = conversations.locator(f'a[data-id="{ben}"]')
+    item.wait_for()
+    assert "Do you ship to Canada?" in item.inner_text()
+    assert item.locator(".ib-unread > [aria-hidden]").inner_text() == "1"
+    assert item.get_by_text("1 unread").count() == 1
+    assert wait_until(lambda: page.title().startswith("(1) Inbox"))
+
+    # The customer is typing, and the agent sees it.
+    in_thread(
+        lambda: async_to_sync(typing_from_visitor)(
+            schema_name=tenant.schema_name, conversation_id=ana, is_typing=True
+        )
+    )
+    page.get_by_text("Ana Souza is typing…").wait_for()
+
+    # Enter sends the reply; it is stored as the agent's message.
+    page.locator("#ib-input").fill("Sorry about that! It left our warehouse this morning.")
+    page.locator("#ib-input").press("Enter")
+    page.locator(".ib-msg-agent:not(.is-pending)", has_text="It left our warehouse").wait_for()
+    assert wait_until(
+        lambda: stored(
+            tenant,
+            conversation_id=ana,
+            sender_kind="agent",
+            sender_agent=agent.pk,
+            is_internal=False,
+        )
+    ) == ["Sorry about that! It left our warehouse this morning."]
+    assert page.locator("#ib-input").input_value() == ""
+
+    # The customer reads it: the agent sees "Seen" under the reply.
+    def visitor_reads():
+        with tenant_context(tenant):
+            conversation = Conversation.objects.get(pk=ana)
+            conversation_read_by_visitor(conversation=conversation, seq=conversation.last_seq)
+
+    in_thread(visitor_reads)
+    page.locator(".ib-msg-agent .ib-msg-status", has_text="Seen").wait_for()
+
+    # An internal note is stored as one and shown as one.
+    page.get_by_role("button", name="Internal note").click()
+    page.locator("#ib-input").fill("VIP customer: offer free express shipping.")
+    page.locator("#ib-input").press("Enter")
+    note = page.locator(".ib-msg-note:not(.is-pending)", has_text="VIP customer")
+    note.wait_for()
+    assert "Internal note" in note.text_content()
+    assert wait_until(lambda: stored(tenant, conversation_id=ana, is_internal=True)) == [
+        "VIP customer: offer free express shipping."
+    ]
+
+    # "/" opens the saved replies; Enter puts the chosen one in the reply box.
+    page.get_by_role("button", name="Reply", exact=True).click()
+    box = page.locator("#ib-input")
+    box.press_sequentially("/ship")
+    page.locator("#ib-canned [role=option]", has_text="/shipping").wait_for()
+    box.press("Enter")
+    assert box.input_value() == CANNED_BODY
+    assert page.locator("#ib-canned").is_hidden()
+    box.fill("")
+
+    # Hostile text from a customer shows as the characters they typed.
+    customer_says(tenant, ana, XSS)
+    customer_says(tenant, ana, XSS_LINK)
+    thread.get_by_text(XSS_LINK, exact=True).wait_for()
+    assert thread.locator(".ib-body", has_text=XSS).count() == 1
+    assert thread.locator("img").count() == 0
+    assert page.locator('a[href^="javascript:"]').count() == 0
+    hostile = new_conversation(tenant, name=XSS, messages=[XSS])
+    conversations.locator(f'a[data-id="{hostile}"]').wait_for()
+    assert XSS in conversations.locator(f'a[data-id="{hostile}"]').inner_text()
+    assert page.locator("#ib-conv-list img").count() == 0
+
+    # A picture sent from the attach button shows inline, served by the access-checked view.
+    page.locator("#ib-file").set_input_files(
+        files=[{"name": "label.png", "mimeType": "image/png", "buffer": _photo()}]
+    )
+    page.locator("#ib-uploads .ib-chip.is-done", has_text="label.png").wait_for()
+    page.locator("#ib-input").press("Enter")
+    picture = thread.locator(".ib-msg-agent:not(.is-pending) .ib-image img")
+    picture.wait_for()
+    assert re.fullmatch(r"/attachments/[0-9a-f-]{36}/", picture.get_attribute("src"))
+    assert picture.evaluate("img => img.decode().then(() => img.naturalWidth)") == 480
+
+    # Assign to me and resolve, through the header's actions.
+    page.locator("#ib-assign [data-menu-trigger]").click()
+    page.get_by_role("menuitem", name="Assign to me").click()
+    page.locator("#ib-assign-label", has_text="You").wait_for()
+    page.locator("#ib-resolve").click()
+    page.locator("#ib-thread-sub .ib-status-resolved").wait_for()
+
+    def state():
+        with tenant_context(tenant):
+            return Conversation.objects.values_list("status", "assignee_id").get(pk=ana)
+
+    assert wait_until(lambda: state() == ("resolved", agent.pk))
+    # Resolved conversations leave the Open list.
+    conversations.locator(f'a[data-id="{ana}"]').wait_for(state="detached")
+
+    # Reopened, then snoozed until tomorrow 9:00 in the agent's time zone.
+    page.locator("#ib-resolve", has_text="Reopen").click()
+    assert wait_until(lambda: state() == ("open", agent.pk))
+    page.locator("#ib-snooze [data-menu-trigger]").click()
+    page.get_by_role("menuitem", name=re.compile("^Tomorrow")).click()
+    page.locator("#ib-thread-sub .ib-status-snoozed").wait_for()
+
+    def snoozed_until():
+        with tenant_context(tenant):
+            return Conversation.objects.get(pk=ana).snoozed_until
+
+    until = wait_until(snoozed_until)
+    madrid = until.astimezone(ZoneInfo("Europe/Madrid"))
+    tomorrow = datetime.now(ZoneInfo("Europe/Madrid")).date() + timedelta(days=1)
+    assert (madrid.date(), madrid.hour, madrid.minute) == (tomorrow, 9, 0)
+
+    # The agent goes away from the header menu, without leaving the page.
+    page.get_by_role("button", name=re.compile("Luis Ortega")).click()
+    page.get_by_role("menuitemradio", name="Away").click()
+
+    def status():
+        with tenant_context(tenant):
+            return User.objects.get(pk=agent.pk).status
+
+    assert wait_until(lambda: status() == "away")
+    assert page.evaluate("window.__sameDocument") is True
+    assert dialogs == []
+
+
+def test_history_pages_back_and_a_restart_loses_nothing(make_tenant, daphne, new_page):
+    tenant = make_tenant(slug="acme", company_name="Acme")
+    agent = AgentFactory(tenant=tenant, name="Luis Ortega")
+    chat = new_conversation(
+        tenant, name="Ana Souza", messages=[f"Message {n}" for n in range(1, 121)]
+    )
+
+    page = new_page()
+    sign_in_to_inbox(page, tenant, daphne.port, agent, path=f"/inbox/c/{chat}/")
+    thread = page.locator("#ib-message-list")
+    thread.get_by_text("Message 120", exact=True).wait_for()
+    assert thread.get_by_text("Message 1", exact=True).count() == 0
+
+    # Scrolling up fetches the earlier pages (before_seq) until the first message.
+    scroller = page.locator("#ib-messages")
+    for _ in range(10):
+        if thread.get_by_text("Message 1", exact=True).count():
+            break
+        scroller.evaluate("el => { el.scrollTop = 0; }")
+        page.wait_for_timeout(400)
+    thread.get_by_text("Message 1", exact=True).wait_for()
+    page.get_by_text("This is the start of your conversation with Ana Souza").wait_for()
+    seqs = thread.locator("li[data-seq]").evaluate_all("els => els.map(e => e.dataset.seq)")
+    assert seqs == [str(n) for n in range(1, 121)]
+
+    # The server goes away; the customer writes meanwhile, and so does the agent.
+    daphne.stop()
+    page.locator('#ib-conn[data-state="waiting"]').wait_for()
+    customer_says(tenant, chat, "Are you still there?")
+    customer_says(tenant, chat, "Hello?")
+    page.locator("#ib-input").fill("Yes! Sorry, one moment.")
+    page.locator("#ib-input").press("Enter")
+    page.locator(".ib-msg.is-pending", has_text="Sorry, one moment").wait_for()
+
+    # Back: the inbox reconnects by itself, fetches what it missed and delivers the reply, once.
+    daphne.start()
+    page.locator('#ib-conn[data-state="open"]').wait_for(timeout=60_000)
+    thread.get_by_text("Hello?", exact=True).wait_for()
+    page.locator(".ib-msg-agent:not(.is-pending)", has_text="Sorry, one moment").wait_for(
+        timeout=30_000
+    )
+    assert thread.get_by_text("Are you still there?", exact=True).count() == 1
+    seqs = thread.locator("li[data-seq]").evaluate_all("els => els.map(e => e.dataset.seq)")
+    assert seqs == [str(n) for n in range(1, 124)]
+    assert stored(tenant, conversation_id=chat, sender_kind="agent") == ["Yes! Sorry, one moment."]
+
+
+# ---- The screenshot in the README -----------------------------------------------------------
+
+
+def _photo() -> bytes:
+    """A small picture of a parcel for the screenshot, drawn here (no image files in the repo)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (480, 320), (226, 232, 240))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 230, 480, 320), fill=(203, 213, 225))
+    draw.polygon([(120, 120), (260, 80), (380, 120), (240, 160)], fill=(222, 184, 135))
+    draw.polygon([(120, 120), (240, 160), (240, 290), (120, 240)], fill=(196, 154, 108))
+    draw.polygon([(240, 160), (380, 120), (380, 240), (240, 290)], fill=(176, 136, 92))
+    draw.line([(190, 100), (310, 140), (310, 270)], fill=(240, 220, 190), width=10)
+    draw.line([(262, 185), (300, 205), (290, 230), (320, 240)], fill=(90, 60, 40), width=4)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _age(conversation, *, minutes: int) -> None:
+    """Move a conversation and its messages back in time (the screenshot's list isn't all "now")."""
+    delta = timedelta(minutes=minutes)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_activity_at=F("last_activity_at") - delta, created_at=F("created_at") - delta
+    )
+    Message.objects.filter(conversation=conversation).update(created_at=F("created_at") - delta)
+
+
+def test_inbox_screenshot(make_tenant, daphne, new_page):
+    tenant = make_tenant(slug="acme", company_name="Acme Outdoor")
+    agent = AgentFactory(tenant=tenant, name="Luis Ortega", timezone="Europe/Madrid")
+    mei = AgentFactory(tenant=tenant, name="Mei Chen", status="online")
+
+    def scene():
+        with tenant_context(tenant):
+            others = [
+                ("Tom Becker", "tom@example.de", "DE", "Is the trail tent in green?", None),
+                ("Priya Nair", "priya@example.in", "IN", "Thanks, that fixed it!", agent),
+                ("Lucas Martin", "", "FR", "Can I change my delivery address?", None),
+                ("Emma Wilson", "emma@example.co.uk", "GB", "Is the 30% discount still on?", mei),
+            ]
+            for age, (name, email, country, text, assignee) in zip((4, 38, 95, 260), others):
+                contact = Contact.objects.create(name=name, email=email, country=country)
+                conversation = Conversation.objects.create(contact=contact, assignee=assignee)
+                message_create(conversation=conversation, sender_kind="customer", body=text)
+                _age(conversation, minutes=age)
+            contact = Contact.objects.create(
+                name="Ana Souza",
+                email="ana.souza@example.com",
+                identity_verified=True,
+                external_id="cust_4411",
+                country="BR",
+                language="pt-BR",
+                timezone="America/Sao_Paulo",
+                last_page_url="https://shop.acme-outdoor.example/orders/4411",
+                last_page_title="Order #4411 · Acme Outdoor",
+                last_referrer="https://www.google.com/",
+                last_user_agent=(
+                    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
+                    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+                ),
+            )
+            old = Conversation.objects.create(contact=contact)
+            message_create(conversation=old, sender_kind="customer", body="Do you ship to Brazil?")
+            message_create(
+                conversation=old, sender_kind="agent", sender_agent=mei, body="We do, in 5-7 days."
+            )
+            old.status = Conversation.Status.RESOLVED
+            old.save(update_fields=["status"])
+            conversation = Conversation.objects.create(
+                contact=contact,
+                assignee=agent,
+                started_context={
+                    "fields": {"order": "#4411"},
+                    "page_url": "https://shop.acme-outdoor.example/orders/4411",
+                    "page_title": "Order #4411 · Acme Outdoor",
+                    "referrer": "https://www.google.com/",
+                },
+            )
+            say = lambda kind, body, **kw: message_create(  # noqa: E731
+                conversation=conversation, sender_kind=kind, body=body, **kw
+            )
+            say("customer", "Hi! My tent arrived today but the box was crushed.")
+            photo = attachment_upload(
+                conversation=conversation,
+                upload=SimpleUploadedFile("parcel.png", _photo(), content_type="image/png"),
+                uploaded_by_kind="customer",
+            )
+            say("customer", "One of the poles is bent. Order #4411.", attachment_ids=[photo.id])
+            say(
+                "agent",
+                "I'm so sorry, Ana! Thanks for the photo, that helps a lot.",
+                sender_agent=agent,
+            )
+            say(
+                "agent",
+                "Carrier damage, second one this week. Mei, can we send a replacement pole "
+                "from the Madrid stock?",
+                sender_agent=agent,
+                is_internal=True,
+            )
+            say("agent", "Sure, it ships today.", sender_agent=mei, is_internal=True)
+            say(
+                "agent",
+                "A replacement pole ships today by express, free of charge. You'll get the "
+                "tracking link at https://shop.acme-outdoor.example/orders/4411",
+                sender_agent=agent,
+            )
+            say("customer", "Wow, that was fast. Thank you so much!")
+            conversation_read_by_visitor(conversation=conversation, seq=conversation.last_seq)
+            _age(old, minutes=60 * 24 * 9)
+            # A conversation over a quarter of an hour, as it would have happened.
+            for message in Message.objects.filter(conversation=conversation):
+                message.created_at -= timedelta(minutes=3 * (conversation.last_seq - message.seq))
+                message.save(update_fields=["created_at"])
+            return conversation.pk
+
+    ana = in_thread(scene)
+
+    page = new_page()
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in_to_inbox(page, tenant, daphne.port, agent, path=f"/inbox/c/{ana}/")
+    page.locator("#ib-message-list").get_by_text("Wow, that was fast").wait_for()
+    page.locator("#ib-customer-body").get_by_text("Order #4411 · Acme Outdoor").first.wait_for()
+    page.locator("#ib-message-list img").evaluate("img => img.decode()")
+    in_thread(
+        lambda: async_to_sync(typing_from_visitor)(
+            schema_name=tenant.schema_name, conversation_id=ana, is_typing=True
+        )
+    )
+    page.get_by_text("Ana Souza is typing…").wait_for()
+    for toast in page.locator(".toast-close").all():
+        toast.click()
+    page.mouse.move(0, 0)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 10_000
