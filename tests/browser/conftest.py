@@ -102,3 +102,16 @@ def drop_workspaces_made_in_browser(transactional_db):
         schema = tenant.schema_name
         tenant.delete()
         schema_drop(schema_name=schema)
+
+
+@pytest.fixture
+def daphne(transactional_db, isolated_media, tmp_path):
+    """The app served by a real daphne (HTTP and WebSockets) on the test database."""
+    from tests.daphne import Daphne
+
+    server = Daphne(media_root=isolated_media, log=tmp_path / "daphne.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -9,23 +9,17 @@ daphne process through Redis, as a visitor's message would.
 from __future__ import annotations
 
 import io
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import F
 from django_tenants.utils import tenant_context
 
@@ -40,88 +34,10 @@ from tests.factories import AGENT_PASSWORD, AgentFactory, host_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-DAPHNE = Path(sys.executable).with_name("daphne")
 XSS = "<img src=x onerror=alert(1)>"
 XSS_LINK = "[x](javascript:alert(1))"
 CANNED_BODY = "Orders ship within 24 hours; delivery takes 3-5 working days."
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "inbox.png"
-
-
-# ---- A real ASGI server on the test database ------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return (
-        f"postgres://{quote(db['USER'] or '', safe='')}{password}"
-        f"@{quote(db['HOST'] or '127.0.0.1', safe='')}{port}/{db['NAME']}"
-    )
-
-
-class Daphne:
-    """daphne serving the app (static files included) on the test database, Redis and media.
-    It can be stopped and started again on the same port, as a deploy or a crash would."""
-
-    def __init__(self, *, media_root: Path, log: Path):
-        self.port = _free_port()
-        self.log = log
-        self.proc: subprocess.Popen | None = None
-        self.env = dict(
-            os.environ,
-            DJANGO_SETTINGS_MODULE="helpdesk.settings.test",
-            DATABASE_URL=_database_url(),
-            SERVE_STATIC="true",
-            MEDIA_ROOT=str(media_root),
-        )
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [str(DAPHNE), "-b", "127.0.0.1", "-p", str(self.port), "helpdesk.asgi:application"],
-            env=self.env,
-            stdout=self.log.open("a"),
-            stderr=subprocess.STDOUT,
-            cwd=settings.BASE_DIR,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            if self.proc.poll() is not None:
-                pytest.fail(f"daphne exited early:\n{self.log.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"daphne did not listen:\n{self.log.read_text()}")
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=20)
-        self.proc = None
-
-
-@pytest.fixture
-def daphne(transactional_db, isolated_media, tmp_path):
-    server = Daphne(media_root=isolated_media, log=tmp_path / "daphne.log")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def in_thread(fn):

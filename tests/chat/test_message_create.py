@@ -10,9 +10,9 @@ from django.db import connections
 from django_tenants.utils import tenant_context
 
 from chat.models import Conversation, Message
-from helpdesk.contacts.models import Contact
 from chat.selectors.messages import message_list_after
 from chat.services.messages import MESSAGE_MAX_CHARS, message_create
+from helpdesk.contacts.models import Contact
 
 CUSTOMER = Message.SenderKind.CUSTOMER
 

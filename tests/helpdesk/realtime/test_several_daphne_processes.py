@@ -4,88 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
+from tests.daphne import Daphne
 from tests.helpdesk.realtime.wsclient import run, session_cookie
 
 websockets_client = pytest.importorskip("websockets.asyncio.client")
-
-DAPHNE = Path(sys.executable).with_name("daphne")
-START_TIMEOUT = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_listening(port: int, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"daphne exited early:\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"daphne did not listen on {port}:\n{log.read_text()}")
 
 
 @pytest.fixture
 def two_daphnes(workspaces, tmp_path):
     """Two daphne processes on the test database and the test Redis."""
-    db = connection.settings_dict
-    # The test database, spelled the way settings/database.py reads it (a socket directory as
-    # host is percent-encoded, as the embedded server's URL does).
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    database_url = (
-        f"postgres://{quote(db['USER'] or '', safe='')}{password}"
-        f"@{quote(db['HOST'] or '127.0.0.1', safe='')}{port}/{db['NAME']}"
-    )
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="helpdesk.settings.test",
-        DATABASE_URL=database_url,
-        SERVE_STATIC="false",
-    )
-    procs, ports = [], []
+    servers = [Daphne(log=tmp_path / f"daphne{i}.log", serve_static=False) for i in range(2)]
     try:
-        for i in range(2):
-            port = _free_port()
-            log = tmp_path / f"daphne{i}.log"
-            proc = subprocess.Popen(
-                [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"],
-                env=env,
-                stdout=log.open("w"),
-                stderr=subprocess.STDOUT,
-                cwd=settings.BASE_DIR,
-            )
-            procs.append(proc)
-            _wait_listening(port, proc, log)
-            ports.append(port)
-        yield ports
+        for server in servers:
+            server.start()
+        yield [server.port for server in servers]
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=20)
+        for server in servers:
+            server.stop()
 
 
 def _connect(port: int, host: str, cookie: str):
