@@ -242,7 +242,9 @@ class WidgetConsumer(AsyncWebsocketConsumer):
 
     # Channel-layer events (sent by services after commit).
     async def chat_message(self, event):
-        await self._send({"type": "message", "message": event["message"]})
+        await self._send(
+            {"type": "message", "message": event["message"], "conversation": event["conversation"]}
+        )
 
     async def chat_conversation(self, event):
         await self._send({"type": "conversation", "conversation": event["conversation"]})

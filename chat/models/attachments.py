@@ -36,6 +36,10 @@ class Attachment(models.Model):
     )
     created_at = models.DateTimeField(default=dj_timezone.now)
 
+    class Meta:
+        # A message shows its files in the order they were added.
+        ordering = ["created_at", "id"]
+
     def __str__(self) -> str:
         return self.name
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chat.models import Attachment, Conversation, Message
-from chat.payloads import conversation_summary, message_payload
+from chat.payloads import conversation_summary, message_payload, visitor_conversation_payload
 from helpdesk.realtime.groups import agents_group, broadcast_on_commit, conversation_group
 from tenants.agents.models import User
 from tenants.connection import connection
@@ -179,7 +179,9 @@ def _broadcast_message(
                 "message": message_payload(
                     message, contact_name=contact_name, for_agent=False, attachments=attachments
                 ),
-                "conversation": {"id": conversation.pk, "status": conversation.status},
+                # Status and read positions after this message (an agent's reply marks the
+                # visitor's messages read).
+                "conversation": visitor_conversation_payload(conversation),
             },
         )
     broadcast_on_commit(

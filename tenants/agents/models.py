@@ -37,7 +37,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=120)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OFFLINE)
+    # Available unless they say otherwise; the widget counts an agent as online only while a
+    # socket of theirs is open too (routing/presence.py).
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ONLINE)
     avatar = models.ImageField(upload_to="avatars/", blank=True)
     language = models.CharField(max_length=16, choices=settings.LANGUAGES, default="en")
     timezone = models.CharField(max_length=64, default="UTC")

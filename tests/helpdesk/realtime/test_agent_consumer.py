@@ -48,7 +48,7 @@ def test_each_socket_sees_only_its_own_workspace(workspaces):
             "name": "Sam at Acme",
             "email": SHARED_EMAIL,
             "role": "agent",
-            "status": "offline",
+            "status": "online",
         },
         "workspace": {"name": "Acme", "slug": "acme"},
     }
@@ -208,7 +208,7 @@ def test_ping_and_bad_frames_keep_the_connection(workspaces):
         "too_large",
     ]
     assert all(f["message"] for f in frames if f["type"] == "error")
-    assert _status_of(a.tenant, a.sam.pk) == "offline"
+    assert _status_of(a.tenant, a.sam.pk) == "online"
 
 
 def test_status_change_reaches_own_workspace_agents_only(workspaces):
@@ -285,7 +285,7 @@ def test_deactivated_while_connected_cannot_change_status(workspaces):
         await comm.connect(timeout=5)
         await receive(comm)
         await deactivate()
-        await comm.send_json_to({"type": "status", "status": "online"})
+        await comm.send_json_to({"type": "status", "status": "away"})
         closed = await comm.receive_output(timeout=5)
         await comm.disconnect(code=4401, timeout=5)
         return closed
@@ -295,7 +295,7 @@ def test_deactivated_while_connected_cannot_change_status(workspaces):
 
     closed = run(scenario(deactivate))
     assert closed == {"type": "websocket.close", "code": 4401}
-    assert _status_of(a.tenant, a.sam.pk) == "offline"
+    assert _status_of(a.tenant, a.sam.pk) == "online"
 
 
 def test_interleaved_sockets_on_the_shared_db_thread_never_cross(workspaces):

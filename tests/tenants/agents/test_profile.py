@@ -178,7 +178,7 @@ def test_status_switch_refuses_unknown_values_and_foreign_redirects(tenant):
 
     assert response.status_code == 302
     assert response["Location"] == "/"
-    assert _user(tenant, agent.pk).status == "offline"
+    assert _user(tenant, agent.pk).status == "online"
     assert client.get("/profile/status/").status_code == 405
 
 
