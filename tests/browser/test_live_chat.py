@@ -29,6 +29,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 XSS = "<img src=x onerror=alert(1)>"
+XSS_LINK = "[x](javascript:alert(1))"
 GREETING = "Hi! Questions about sizes or delivery? We're happy to help."
 
 STORE_PAGE = """<!doctype html>
@@ -225,6 +226,12 @@ def test_shopper_and_agent_chat_live_across_origins(make_tenant, daphne, store, 
     chat.locator(".msg--customer .bubble", has_text=XSS).wait_for()
     agent.locator("#ib-messages").get_by_text(XSS).wait_for()
     assert chat.locator(".msg--customer .bubble img").count() == 0
+    box.fill(XSS_LINK)
+    box.press("Enter")
+    chat.locator(".msg--customer .bubble", has_text=XSS_LINK).wait_for()
+    agent.locator("#ib-messages").get_by_text(XSS_LINK).wait_for()
+    assert chat.locator('a[href^="javascript:"]').count() == 0
+    assert agent.locator('a[href^="javascript:"]').count() == 0
 
 
 def test_store_outside_the_allowed_domains_gets_no_chat(make_tenant, daphne, store, new_page):
