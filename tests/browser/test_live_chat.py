@@ -187,6 +187,27 @@ def test_shopper_and_agent_chat_live_across_origins(make_tenant, daphne, store, 
         assert Message.objects.count() == 3
     connection.set_schema_to_public()
 
+    # The shopper's network drops: what they write waits, what the agent writes meanwhile comes
+    # in when it is back, and each arrives exactly once.
+    shopper.context.set_offline(True)
+    box = chat.get_by_role("textbox", name="Message")
+    box.fill("Written on the train")
+    box.press("Enter")
+    reply.fill("Any other question?")
+    reply.press("Enter")
+    agent.locator("#ib-messages").get_by_text("Any other question?").wait_for()
+    assert agent.locator("#ib-messages").get_by_text("Written on the train").count() == 0
+    shopper.context.set_offline(False)
+    agent.locator("#ib-messages").get_by_text("Written on the train").wait_for(timeout=30_000)
+    chat.locator(".msg--agent .bubble", has_text="Any other question?").wait_for(timeout=30_000)
+    with tenant_context(tenant):
+        bodies = list(Message.objects.order_by("seq").values_list("body", flat=True))
+    connection.set_schema_to_public()
+    assert bodies.count("Written on the train") == 1 and bodies.count("Any other question?") == 1
+    assert len(bodies) == 5
+    assert chat.locator(".msg--customer .bubble", has_text="Written on the train").count() == 1
+    assert chat.locator(".msg--agent .bubble", has_text="Any other question?").count() == 1
+
     # The same shopper on a phone-sized screen: the chat fills it.
     phone_context = chromium.new_context(
         viewport={"width": 375, "height": 740},
