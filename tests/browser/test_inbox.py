@@ -476,3 +476,66 @@ def test_inbox_screenshot(make_tenant, daphne, new_page):
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+# The browser's own Notification and OscillatorNode, wrapped to count what the inbox asks of
+# them, and a switch that makes the page believe its tab went to the background.
+ATTENTION_RECORDER = """
+(() => {
+  window.__notifications = [];
+  window.__tones = 0;
+  const RealNotification = window.Notification;
+  if (RealNotification) {
+    const Recorded = function (title, options) {
+      window.__notifications.push({ title, body: options && options.body });
+      return new RealNotification(title, options);
+    };
+    Recorded.requestPermission = (...args) => RealNotification.requestPermission(...args);
+    Object.defineProperty(Recorded, "permission", { get: () => RealNotification.permission });
+    window.Notification = Recorded;
+  }
+  const start = OscillatorNode.prototype.start;
+  OscillatorNode.prototype.start = function (...args) {
+    window.__tones += 1;
+    return start.apply(this, args);
+  };
+  let hidden = false;
+  Object.defineProperty(document, "visibilityState", {
+    get: () => (hidden ? "hidden" : "visible"),
+  });
+  Object.defineProperty(document, "hidden", { get: () => hidden });
+  window.__setHidden = (value) => {
+    hidden = value;
+    document.dispatchEvent(new Event("visibilitychange"));
+  };
+})();
+"""
+
+
+def test_a_hidden_tab_chimes_and_notifies_on_a_customer_message(make_tenant, daphne, new_page):
+    tenant = make_tenant(slug="acme", company_name="Acme")
+    agent = AgentFactory(tenant=tenant, name="Luis Ortega")
+    conversation = new_conversation(tenant, name="Ana Souza", messages=["Hello"])
+    page = new_page()
+    origin = f"http://{host_of(tenant)}:{daphne.port}"
+    page.context.grant_permissions(["notifications"], origin=origin)
+    page.add_init_script(ATTENTION_RECORDER)
+    sign_in_to_inbox(page, tenant, daphne.port, agent)
+    # Browsers allow sound only after the person touched the page.
+    page.locator("body").click(position={"x": 5, "y": 5})
+
+    customer_says(tenant, conversation, "Are you there?")
+    page.get_by_role("listitem").filter(has_text="Are you there?").first.wait_for()
+    visible_count = page.evaluate("[window.__notifications.length, window.__tones]")
+
+    page.evaluate("window.__setHidden(true)")
+    customer_says(tenant, conversation, "Hello?? My parcel is lost")
+    page.wait_for_function("window.__notifications.length > 0")
+    notes = page.evaluate("window.__notifications")
+    tones = page.evaluate("window.__tones")
+
+    assert visible_count == [0, 0]  # nothing while the agent is looking
+    assert len(notes) == 1
+    assert "Ana Souza" in notes[0]["title"] and "My parcel is lost" in notes[0]["body"]
+    assert tones >= 1
+    assert page.title().startswith("(")
