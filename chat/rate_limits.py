@@ -1,4 +1,4 @@
-"""Fixed-window rate limits for widget sockets, counted in the (tenant-prefixed) Redis cache.
+"""Fixed-window rate limits for widget sockets, counted in Redis per workspace.
 
 A fixed window is cheap (one INCR) and good enough to stop a flood; the limits are generous for
 people and configured per installation (WIDGET_RATE_* in .env.example).
@@ -6,11 +6,14 @@ people and configured per installation (WIDGET_RATE_* in .env.example).
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
-from django.core.cache import cache
+
+from tenants.connection import connection
 
 
 @dataclass(frozen=True)
@@ -19,23 +22,52 @@ class RateDecision:
     retry_after: int = 0
 
 
+@dataclass(frozen=True)
+class RateRule:
+    name: str
+    ident: str
+    limit: tuple[int, int]  # (events, seconds)
+
+
+_redis_client: redis.Redis | None = None
+_redis_lock = threading.Lock()
+
+
+def _redis() -> redis.Redis:
+    """One client (and connection pool) per process. Django's cache objects live per async
+    context, so counting through `cache` opened a new Redis connection for most messages."""
+    global _redis_client
+    with _redis_lock:
+        if _redis_client is None:
+            _redis_client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+        return _redis_client
+
+
+def rate_hits(rules: list[RateRule]) -> RateDecision:
+    """Count one event under every rule in one Redis round trip; refused if any window is full.
+
+    Keys carry the cache's key prefix and the workspace's schema, like every cache entry.
+    SET NX EX starts a window with its expiry; INCR counts in it.
+    """
+    now = time.time()
+    prefix = f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:{connection.schema_name}"
+    keys = [f"{prefix}:rate.{rule.name}.{rule.ident}.{int(now // rule.limit[1])}" for rule in rules]
+    pipe = _redis().pipeline(transaction=False)
+    for key, rule in zip(keys, rules, strict=True):
+        pipe.set(key, 0, ex=rule.limit[1] + 1, nx=True)
+        pipe.incr(key)
+    replies = pipe.execute()
+    for rule, used in zip(rules, replies[1::2], strict=True):
+        count, seconds = rule.limit
+        if int(used) > count:
+            window_end = (int(now // seconds) + 1) * seconds
+            return RateDecision(allowed=False, retry_after=max(1, int(window_end - now)))
+    return RateDecision(allowed=True)
+
+
 def rate_hit(*, name: str, ident: str, limit: tuple[int, int]) -> RateDecision:
     """Count one event for `ident`; refuse when the window already holds `limit[0]` events."""
-    count, seconds = limit
-    now = time.time()
-    window = int(now // seconds)
-    key = f"rate.{name}.{ident}.{window}"
-    # add() sets the expiry once; incr() keeps it.
-    cache.add(key, 0, timeout=seconds + 1)
-    try:
-        used = cache.incr(key)
-    except ValueError:
-        # Expired between add and incr: this is the first event of the window.
-        cache.set(key, 1, timeout=seconds + 1)
-        used = 1
-    if used > count:
-        return RateDecision(allowed=False, retry_after=max(1, int((window + 1) * seconds - now)))
-    return RateDecision(allowed=True)
+    return rate_hits([RateRule(name=name, ident=ident, limit=limit)])
 
 
 def visitor_connection_allowed(*, ip: str) -> RateDecision:
@@ -59,7 +91,9 @@ def visitor_ip_message_allowed(*, ip: str) -> RateDecision:
 
 def visitor_message_allowed(*, ip: str, visitor: str) -> RateDecision:
     """Both the visitor's and the network's budget must allow the message."""
-    per_visitor = visitor_own_message_allowed(visitor=visitor)
-    if not per_visitor.allowed:
-        return per_visitor
-    return visitor_ip_message_allowed(ip=ip)
+    return rate_hits(
+        [
+            RateRule("msg.visitor", visitor, settings.WIDGET_RATE_MESSAGES_PER_VISITOR),
+            RateRule("msg.ip", ip, settings.WIDGET_RATE_MESSAGES_PER_IP),
+        ]
+    )

@@ -228,19 +228,18 @@ def _visitor_send(
     if not decision.allowed:
         raise RateLimited(decision.retry_after)
     assert state.conversation_id is not None and state.contact_id is not None
-    conversation = Conversation.objects.filter(
-        pk=state.conversation_id, contact_id=state.contact_id
-    ).first()
-    if conversation is None:
-        # Merged or deleted since the socket authenticated.
-        raise VisitorGone
-    write = message_create(
-        conversation=conversation,
-        sender_kind=Message.SenderKind.CUSTOMER,
-        body=body,
-        client_message_id=client_message_id,
-        attachment_ids=attachments if attachments is not None else (),
-    )
+    # The id comes from the server (auth or start), never from the frame, so it is this
+    # visitor's; message_create locks the row and fails if it has been deleted meanwhile.
+    try:
+        write = message_create(
+            conversation=Conversation(pk=state.conversation_id, contact_id=state.contact_id),
+            sender_kind=Message.SenderKind.CUSTOMER,
+            body=body,
+            client_message_id=client_message_id,
+            attachment_ids=attachments if attachments is not None else (),
+        )
+    except Conversation.DoesNotExist:
+        raise VisitorGone from None
     ack = {
         "type": "ack",
         "client_message_id": write.message.client_message_id,

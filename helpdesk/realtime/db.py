@@ -1,20 +1,29 @@
 """Running ORM code for a consumer inside its tenant's schema.
 
-Consumers are async; the ORM is not. `database_sync_to_async` runs sync code in a worker thread
-whose Django connection is shared by every socket of every tenant in the process (Channels uses
-one thread for all thread-sensitive calls). Whatever schema the previous call left on that
+Consumers are async; the ORM is not. Consumer calls run in a small pool of database threads
+(REALTIME_DB_THREADS), each with its own Django connection that serves every socket of every
+tenant in turn. Channels' default, one thread for the whole process, made every message wait
+for every other message's database round trips. Whatever schema the previous call left on a
 connection is meaningless, so every call made here selects the schema itself, inside the worker
 thread, right before the function runs, and puts the previous one back afterwards.
+
+Calls of one socket still run one after the other (a consumer awaits each frame's call); calls
+of different sockets run side by side, serialised where it matters by the database's row locks.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar, cast
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connections
 from django_tenants.utils import schema_context, tenant_context
 
 from helpdesk.realtime.groups import deferred_broadcasts
@@ -36,9 +45,42 @@ def _tenant_from(scope_or_tenant: Tenant | dict) -> Tenant:
     return tenant
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+# The connections the pool's threads opened, so tests can close them before dropping databases.
+_pool_connections: weakref.WeakSet = weakref.WeakSet()
+
+
+def _db_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(
+                max_workers=settings.REALTIME_DB_THREADS, thread_name_prefix="tenant-db"
+            )
+        return _pool
+
+
+def db_threads_close() -> None:
+    """Close the pool's connections and threads (tests, shutdown); a new pool starts on demand."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True)
+    for wrapper in list(_pool_connections):
+        # The pool's threads are gone; allow closing their connections from this one.
+        wrapper.inc_thread_sharing()
+        try:
+            wrapper.close()
+        finally:
+            wrapper.dec_thread_sharing()
+
+
 def _run_in_tenant(
     tenant: Tenant, func: Callable[..., T], args: tuple, kwargs: dict
 ) -> tuple[T | None, BaseException | None, list[tuple[str, dict]]]:
+    _pool_connections.add(connections["default"])
     pending: list[tuple[str, dict]] = []
     token = deferred_broadcasts.set(pending)
     try:
@@ -64,9 +106,8 @@ async def tenant_db(
     Every ORM call a consumer makes goes through here (or `public_db` for platform records).
     """
     tenant = _tenant_from(scope_or_tenant)
-    result, error, pending = await database_sync_to_async(_run_in_tenant)(
-        tenant, func, args, kwargs
-    )
+    call = database_sync_to_async(_run_in_tenant, thread_sensitive=False, executor=_db_pool())
+    result, error, pending = await call(tenant, func, args, kwargs)
     if pending:
         layer = get_channel_layer()
         for group, event in pending:

@@ -16,3 +16,6 @@ CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
         "CONFIG": {"hosts": [E.REDIS_URL], "prefix": _prefix},
     }
 }
+
+# Consumers' database calls run on this many threads per process (helpdesk/realtime/db.py).
+REALTIME_DB_THREADS = E.REALTIME_DB_THREADS

@@ -49,3 +49,5 @@ CHAT_ATTACHMENT_MAX_MB = env.int("CHAT_ATTACHMENT_MAX_MB", default=10)
 # Mounts /ws/bench/relay/, a bare relay consumer used as the floor by bench/chat_load.py.
 # Never enable it in production.
 BENCH_RELAY_ENABLED = env.bool("BENCH_RELAY_ENABLED", default=False)
+# Database threads per web process for WebSocket consumers (each holds one connection).
+REALTIME_DB_THREADS = env.int("REALTIME_DB_THREADS", default=8)

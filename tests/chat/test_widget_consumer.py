@@ -457,3 +457,25 @@ def test_a_page_outside_the_allowed_store_domains_is_refused(workspaces):
     assert allowed["type"] == "ready"
     assert refused["code"] == "origin_not_allowed"
     assert closed == {"type": "websocket.close", "code": 4403}
+
+
+@override_settings(WIDGET_RATE_MESSAGES_PER_IP=(2, 60))
+def test_one_workspaces_limits_never_spend_anothers_budget(workspaces):
+    a, b = workspaces
+
+    async def send_three(host):
+        visitor, _, _ = await visitor_open(host, ip="10.9.9.9")
+        answers = []
+        for n in range(3):
+            await send(
+                visitor, {"type": "message.send", "client_message_id": f"x{n}", "body": "hi"}
+            )
+            frame = await receive(visitor)
+            while frame["type"] not in ("ack", "error"):
+                frame = await receive(visitor)
+            answers.append(frame["type"])
+        await visitor.disconnect()
+        return answers
+
+    assert run(send_three(a.host)) == ["ack", "ack", "error"]
+    assert run(send_three(b.host)) == ["ack", "ack", "error"]

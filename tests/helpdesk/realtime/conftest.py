@@ -12,6 +12,7 @@ from asgiref.sync import SyncToAsync
 from django.db import connections
 from django_tenants.utils import tenant_context
 
+from helpdesk.realtime.db import db_threads_close
 from tests.factories import AgentFactory, host_of
 from tests.helpdesk.realtime.wsclient import SHARED_EMAIL, Workspace
 
@@ -21,6 +22,7 @@ def ws_thread_connections(transactional_db):
     """Close the DB worker thread's connection afterwards, so the test database can be dropped."""
     yield
     SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=30)
+    db_threads_close()
 
 
 @pytest.fixture
