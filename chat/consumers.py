@@ -19,6 +19,7 @@ from chat.services import visitor_socket as frames
 from chat.services.typing import typing_from_visitor
 from chat.services.visitors import PageContext
 from helpdesk.realtime.db import tenant_db
+from helpdesk.realtime.dispatch import DirectDispatchMixin
 from helpdesk.realtime.groups import conversation_group, visitors_group
 from helpdesk.realtime.middleware import CLOSE_FORBIDDEN_ORIGIN
 
@@ -41,7 +42,7 @@ def _header(scope: dict, name: bytes) -> str:
     return ""
 
 
-class WidgetConsumer(AsyncWebsocketConsumer):
+class WidgetConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
     """/ws/widget/ (docs/chat-protocol.md). Mounted behind TenantOriginMiddleware: the widget
     frame is served from the workspace's host, so that is the only allowed Origin."""
 

@@ -17,6 +17,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.urls import URLPattern, path
 
+from helpdesk.realtime.dispatch import DirectDispatchMixin
+
 # Group names end up in Redis channel names: keep them short and plain.
 _GROUP_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 CLOSE_BAD_REQUEST = 4400
@@ -26,7 +28,7 @@ def relay_group(name: str) -> str:
     return f"bench_relay.{name}"
 
 
-class BenchRelayConsumer(AsyncWebsocketConsumer):
+class BenchRelayConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
     async def connect(self):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         role = (query.get("role") or [""])[0]

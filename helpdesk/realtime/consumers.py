@@ -16,6 +16,7 @@ from chat.services.agent_socket import (
 )
 from chat.services.typing import typing_from_agent
 from helpdesk.realtime.db import tenant_db
+from helpdesk.realtime.dispatch import DirectDispatchMixin
 from helpdesk.realtime.groups import agent_group, agents_group
 from helpdesk.realtime.middleware import CLOSE_UNAUTHENTICATED
 from helpdesk.realtime.selectors import agent_hello
@@ -33,7 +34,7 @@ from tenants.agents.models import User
 MAX_FRAME_CHARS = 16_384
 
 
-class AgentConsumer(AsyncWebsocketConsumer):
+class AgentConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
     """/ws/agent/: needs an active agent of the workspace (AgentSessionMiddleware).
 
     Client → server: {"type": "ping"}, {"type": "status", "status": "online|away|offline"},
