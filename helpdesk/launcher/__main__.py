@@ -68,6 +68,27 @@ def _wait_port(host: str, port: int, seconds: float) -> bool:
     return False
 
 
+def _web_processes(env: dict[str, str]) -> int:
+    value = env.get("WEB_PROCESSES", "1")
+    try:
+        count = int(value)
+    except ValueError:
+        raise SystemExit(f"WEB_PROCESSES must be a number, not {value!r}") from None
+    if not 1 <= count <= 64:
+        raise SystemExit("WEB_PROCESSES must be between 1 and 64")
+    return count
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.listen(1024)
+    listener.set_inheritable(True)
+    return listener
+
+
 def run(argv: list[str]) -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
@@ -82,24 +103,31 @@ def run(argv: list[str]) -> int:
         _manage(env, "bootstrap", "--verbosity", "0")
         _manage(env, "demo_tenant")
         sup = Supervisor(env)
-        sup.add(
-            "web",
-            [
-                str(BIN / "daphne"),
-                "-b",
-                host,
-                "-p",
-                port,
-                # Only behind a proxy that sets X-Forwarded-For: trusting it when exposed directly
-                # would let clients pick the address the per-IP rate limits count.
-                *(
-                    ["--proxy-headers"]
-                    if env.get("TRUST_PROXY_HEADERS", "").lower() == "true"
-                    else []
-                ),
-                "helpdesk.asgi:application",
-            ],
-        )
+        # Only behind a proxy that sets X-Forwarded-For: trusting it when exposed directly would
+        # let clients pick the address the per-IP rate limits count.
+        proxy = ["--proxy-headers"] if env.get("TRUST_PROXY_HEADERS", "").lower() == "true" else []
+        web_processes = _web_processes(env)
+        if web_processes == 1:
+            sup.add(
+                "web",
+                [str(BIN / "daphne"), "-b", host, "-p", port, *proxy, "helpdesk.asgi:application"],
+            )
+        else:
+            # Several daphne processes accept on one listening socket made here (each one uses a
+            # core; the kernel spreads the connections), so no proxy is needed on one machine.
+            listener = _listening_socket(host, int(port))
+            for n in range(1, web_processes + 1):
+                sup.add(
+                    f"web{n}",
+                    [
+                        str(BIN / "daphne"),
+                        "--fd",
+                        str(listener.fileno()),
+                        *proxy,
+                        "helpdesk.asgi:application",
+                    ],
+                    pass_fds=(listener.fileno(),),
+                )
         sup.add(
             "worker",
             [

@@ -18,6 +18,7 @@ RESET = "\033[0m"
 class Proc:
     name: str
     argv: list[str]
+    pass_fds: tuple[int, ...] = ()
     popen: subprocess.Popen | None = None
     threads: list[threading.Thread] = field(default_factory=list)
 
@@ -30,8 +31,8 @@ class Supervisor:
         self.colour = sys.stdout.isatty()
         self.width = 6
 
-    def add(self, name: str, argv: list[str]) -> None:
-        self.procs.append(Proc(name, argv))
+    def add(self, name: str, argv: list[str], *, pass_fds: tuple[int, ...] = ()) -> None:
+        self.procs.append(Proc(name, argv, pass_fds=pass_fds))
         self.width = max(self.width, len(name))
 
     def say(self, name: str, line: str) -> None:
@@ -56,6 +57,7 @@ class Supervisor:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C is handled here, then passed on in order
+                pass_fds=proc.pass_fds,
             )
             thread = threading.Thread(target=self._pump, args=(proc,), daemon=True)
             thread.start()
