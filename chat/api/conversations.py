@@ -33,10 +33,10 @@ from chat.services.conversations import (
 )
 from helpdesk.api.base import TenantViewSet
 from helpdesk.contacts.api import ContactSerializer, contact_payload
+from helpdesk.object_ids import PK_MAX
 from tenants.agents.models import User
 
 PREVIOUS_CONVERSATIONS_MAX = 10
-_BIGINT_MAX = 2**63 - 1
 
 
 def conversation_list_all(*, actor: User) -> QuerySet[Conversation]:
@@ -55,7 +55,7 @@ class ConversationListQuery(serializers.Serializer):
     )
     status = serializers.ChoiceField(choices=INBOX_STATUSES, default="open")
     contact = serializers.IntegerField(
-        required=False, min_value=1, max_value=_BIGINT_MAX, help_text="Only this contact's."
+        required=False, min_value=1, max_value=PK_MAX, help_text="Only this contact's."
     )
 
 
@@ -89,7 +89,7 @@ class ConversationUpdateSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         min_value=1,
-        max_value=_BIGINT_MAX,
+        max_value=PK_MAX,
         help_text="An active agent of the workspace, or null for nobody.",
     )
 
@@ -105,7 +105,7 @@ class ConversationUpdateSerializer(serializers.Serializer):
 
 class ConversationReadSerializer(serializers.Serializer):
     seq = serializers.IntegerField(
-        min_value=0, max_value=_BIGINT_MAX, help_text="The newest message seq the agent has seen."
+        min_value=0, max_value=PK_MAX, help_text="The newest message seq the agent has seen."
     )
 
 

@@ -20,22 +20,22 @@ from chat.selectors.conversations import conversation_access
 from chat.selectors.messages import MESSAGES_PAGE_MAX, message_list_after, message_list_before
 from chat.services.messages import ATTACHMENTS_PER_MESSAGE_MAX, MESSAGE_MAX_CHARS, message_create
 from helpdesk.api.base import TenantViewSet
+from helpdesk.object_ids import PK_MAX
 
 MESSAGES_PAGE_DEFAULT = 50
-_BIGINT_MAX = 2**63 - 1
 
 
 class MessageListQuery(serializers.Serializer):
     after_seq = serializers.IntegerField(
         required=False,
         min_value=0,
-        max_value=_BIGINT_MAX,
+        max_value=PK_MAX,
         help_text="Messages after this seq, oldest first: what a reconnecting client missed.",
     )
     before_seq = serializers.IntegerField(
         required=False,
         min_value=1,
-        max_value=_BIGINT_MAX,
+        max_value=PK_MAX,
         help_text="The page before this seq (scrolling up), oldest first.",
     )
     limit = serializers.IntegerField(

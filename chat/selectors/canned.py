@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from chat.models import CannedResponse
+from helpdesk.object_ids import object_id_parse
 from tenants.agents.models import User
 
 SEARCH_LIMIT = 20
@@ -31,11 +32,8 @@ def canned_response_search(*, query: str, limit: int = SEARCH_LIMIT) -> list[Can
 def canned_response_access(*, actor: User, canned_response_id: int | str) -> CannedResponse:
     """One of this workspace's canned responses; a missing id and one of another workspace
     (which can't exist in this schema) are the same 404."""
-    try:
-        pk = int(canned_response_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    if not 0 < pk < 2**63:
+    pk = object_id_parse(canned_response_id)
+    if pk is None:
         raise Http404
     try:
         return CannedResponse.objects.get(pk=pk)

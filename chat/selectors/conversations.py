@@ -9,19 +9,12 @@ from django.db.models import Q, QuerySet
 
 from chat.models import Conversation
 from helpdesk.contacts.models import Contact
+from helpdesk.object_ids import object_id_parse
 from tenants.agents.models import User
 
 
 class ConversationNotFound(ObjectDoesNotExist):
     """Raised alike for a conversation that does not exist and one the caller may not see."""
-
-
-def _id(value: int | str | None) -> int | None:
-    try:
-        number = int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def _for_summary(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
@@ -34,7 +27,7 @@ def conversation_access(*, actor: User, conversation_id: int | str | None) -> Co
     Every active agent sees every conversation of the workspace (the inbox rule); the schema is
     the tenant boundary, so an id from another workspace is simply not found.
     """
-    pk = _id(conversation_id)
+    pk = object_id_parse(conversation_id)
     if pk is None or not actor.is_active:
         raise ConversationNotFound
     found = _for_summary(Conversation.objects.filter(pk=pk)).first()
@@ -47,7 +40,7 @@ def visitor_conversation_access(
     *, contact: Contact, conversation_id: int | str | None
 ) -> Conversation:
     """A conversation of this visitor's contact; anyone else's is not found."""
-    pk = _id(conversation_id)
+    pk = object_id_parse(conversation_id)
     found = Conversation.objects.filter(pk=pk, contact=contact).first() if pk is not None else None
     if found is None:
         raise ConversationNotFound

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from chat.api.shapes import ConversationBriefSerializer
-from chat.payloads import iso_utc
+from chat.payloads import contact_brief, iso_utc
 from chat.selectors.conversations import contact_conversations
 from helpdesk.api.base import TenantViewSet
 from helpdesk.contacts.models import Contact
@@ -22,10 +22,7 @@ CONTACT_CONVERSATIONS_MAX = 50
 def contact_payload(contact: Contact) -> dict[str, Any]:
     """Everything an agent may know about a contact. Never the visitor key behind their tokens."""
     return {
-        "id": contact.pk,
-        "name": contact.display_name,
-        "email": contact.email,
-        "verified": contact.identity_verified,
+        **contact_brief(contact),
         "phone": contact.phone,
         "country": contact.country,
         "language": contact.language,

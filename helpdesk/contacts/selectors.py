@@ -7,6 +7,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q, QuerySet
 
 from helpdesk.contacts.models import Contact
+from helpdesk.object_ids import object_id_parse
 from tenants.agents.models import User
 
 CONTACT_SEARCH_MAX_CHARS = 200
@@ -16,16 +17,8 @@ class ContactNotFound(ObjectDoesNotExist):
     """Raised alike for a contact that does not exist and one the caller may not see."""
 
 
-def _id(value: int | str | None) -> int | None:
-    try:
-        number = int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
-
-
 def contact_access(*, actor: User, contact_id: int | str | None) -> Contact:
-    pk = _id(contact_id)
+    pk = object_id_parse(contact_id)
     if pk is None or not actor.is_active:
         raise ContactNotFound
     found = Contact.objects.filter(pk=pk).first()

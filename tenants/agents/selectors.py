@@ -10,6 +10,7 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
+from helpdesk.object_ids import object_id_parse
 from tenants.agents.models import Invitation, User
 
 
@@ -27,11 +28,8 @@ def token_hash(token: str) -> str:
 
 
 def _id(value: int | str) -> int:
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    if not 0 < pk < 2**63:
+    pk = object_id_parse(value)
+    if pk is None:
         raise Http404
     return pk
 

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from helpdesk.object_ids import object_id_parse
 from tenants.agents.models import ApiToken, User
 from tenants.connection import connection
 
@@ -131,10 +132,7 @@ def api_token_list(*, actor: User) -> QuerySet[ApiToken]:
 
 def api_token_access(*, actor: User, token_id: int | str) -> ApiToken:
     """One of the actor's own tokens. Missing and someone else's look the same."""
-    try:
-        pk = int(token_id)
-    except (TypeError, ValueError):
-        raise ApiToken.DoesNotExist from None
-    if not 0 < pk < 2**63:
+    pk = object_id_parse(token_id)
+    if pk is None:
         raise ApiToken.DoesNotExist
     return ApiToken.objects.get(pk=pk, user=actor)

@@ -23,7 +23,14 @@ from helpdesk.contacts.api import ContactSerializer, contact_payload
 from helpdesk.contacts.models import Contact
 from tests.chat.api_helpers import conversation_in, conversation_row, messages_in
 from tests.factories import AgentFactory, host_of
-from tests.helpdesk.api.helpers import assert_error, bearer, owner_of, session_login, token_for
+from tests.helpdesk.api.helpers import (
+    OwnerApi,
+    assert_error,
+    bearer,
+    owner_of,
+    session_login,
+    token_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -44,21 +51,7 @@ def read(conversation_id) -> str:
 
 @pytest.fixture
 def api(client, tenant):
-    """GET/PATCH/POST as the owner of `tenant` with an API token."""
-    token = token_for(tenant, owner_of(tenant))
-    headers = {"HTTP_HOST": host_of(tenant), **bearer(token)}
-
-    class Api:
-        def get(self, url, **params):
-            return client.get(url, params, **headers)
-
-        def patch(self, url, body):
-            return client.patch(url, body, content_type="application/json", **headers)
-
-        def post(self, url, body):
-            return client.post(url, body, content_type="application/json", **headers)
-
-    return Api()
+    return OwnerApi(client, tenant)
 
 
 # ---- List ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from chat.services.messages import message_create
 from tests.chat.api_helpers import conversation_in, conversation_row, message_rows, messages_in
 from tests.chat.widget_client import client_id, frames_until, of_type, send, visitor_open
 from tests.factories import AgentFactory, host_of
-from tests.helpdesk.api.helpers import assert_error, bearer, owner_of, token_for
+from tests.helpdesk.api.helpers import OwnerApi, assert_error, bearer, owner_of, token_for
 from tests.helpdesk.realtime.wsclient import run
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -29,18 +29,7 @@ def messages_url(conversation_id) -> str:
 
 @pytest.fixture
 def api(client, tenant):
-    """GET/POST as the owner of `tenant` with an API token."""
-    token = token_for(tenant, owner_of(tenant))
-    headers = {"HTTP_HOST": host_of(tenant), **bearer(token)}
-
-    class Api:
-        def get(self, url, **params):
-            return client.get(url, params, **headers)
-
-        def post(self, url, body):
-            return client.post(url, body, content_type="application/json", **headers)
-
-    return Api()
+    return OwnerApi(client, tenant)
 
 
 def _bodies(response) -> list[str]:

@@ -7,6 +7,7 @@ from django_tenants.utils import tenant_context
 
 from tenants.agents.models import User
 from tenants.agents.tokens import api_token_create
+from tests.factories import host_of
 
 
 def owner_of(tenant) -> User:
@@ -47,3 +48,20 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     if code is not None:
         assert error["code"] == code, error
     return error
+
+
+class OwnerApi:
+    """JSON calls to the workspace's API as its owner, with an API token."""
+
+    def __init__(self, client, tenant):
+        self.client = client
+        self.headers = {"HTTP_HOST": host_of(tenant), **bearer(token_for(tenant, owner_of(tenant)))}
+
+    def get(self, url, **params):
+        return self.client.get(url, params, **self.headers)
+
+    def patch(self, url, body):
+        return self.client.patch(url, body, content_type="application/json", **self.headers)
+
+    def post(self, url, body):
+        return self.client.post(url, body, content_type="application/json", **self.headers)

@@ -12,7 +12,7 @@ from helpdesk.contacts.models import Contact
 from tenants.connection import connection as tenant_connection
 from tests.chat.api_helpers import conversation_in, messages_in
 from tests.factories import host_of
-from tests.helpdesk.api.helpers import assert_error, bearer, owner_of, token_for
+from tests.helpdesk.api.helpers import OwnerApi, assert_error, bearer, owner_of, token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -35,14 +35,7 @@ def contacts_in(tenant, *people: tuple[str, str]) -> list[Contact]:
 
 @pytest.fixture
 def api(client, tenant):
-    token = token_for(tenant, owner_of(tenant))
-    headers = {"HTTP_HOST": host_of(tenant), **bearer(token)}
-
-    class Api:
-        def get(self, url, **params):
-            return client.get(url, params, **headers)
-
-    return Api()
+    return OwnerApi(client, tenant)
 
 
 def _names(response) -> list[str]:
