@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from chat.models import Conversation
 from helpdesk.contacts.models import Contact
@@ -90,8 +90,6 @@ class InboxCounts:
 
 def inbox_counts(*, actor: User, status: str = "open") -> InboxCounts:
     """How many conversations each inbox view holds for a status, in one query."""
-    from django.db.models import Count
-
     qs = Conversation.objects.all()
     if status != "any":
         qs = qs.filter(status=status)

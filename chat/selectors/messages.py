@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from chat.models import Message
 
 MESSAGES_PAGE_MAX = 200
-REPLAY_MAX = 500
+REPLAY_MAX = 500  # a reconnecting client missing more starts again from the newest page
 
 
 def _messages(*, conversation_id: int, include_internal: bool) -> QuerySet[Message]:
@@ -21,7 +21,7 @@ def message_list_after(
     *, conversation_id: int, after_seq: int = 0, limit: int = 100, include_internal: bool = True
 ) -> list[Message]:
     """Messages newer than after_seq, oldest first: what a reconnecting client missed."""
-    limit = max(1, min(limit, REPLAY_MAX))
+    limit = max(1, min(limit, REPLAY_MAX + 1))
     qs = _messages(conversation_id=conversation_id, include_internal=include_internal)
     return list(qs.filter(seq__gt=max(0, after_seq)).order_by("seq")[:limit])
 

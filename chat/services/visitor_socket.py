@@ -21,7 +21,7 @@ from chat.rate_limits import (
     visitor_reconnect_allowed,
 )
 from chat.selectors.conversations import ConversationNotFound, visitor_conversation_access
-from chat.selectors.messages import message_list_after, message_list_before
+from chat.selectors.messages import REPLAY_MAX, message_list_after, message_list_before
 from chat.selectors.widget import widget_settings_get
 from chat.services.conversations import conversation_read_by_visitor
 from chat.services.messages import message_create
@@ -110,10 +110,18 @@ def visitor_socket_auth(
     batch = None
     if conversation is not None and contact is not None:
         seq = last_seq if isinstance(last_seq, int) and not isinstance(last_seq, bool) else 0
+        missed: list[Message] | None = None
         if seq > 0:
             missed = message_list_after(
-                conversation_id=conversation.pk, after_seq=seq, include_internal=False
+                conversation_id=conversation.pk,
+                after_seq=seq,
+                limit=REPLAY_MAX + 1,
+                include_internal=False,
             )
+            if len(missed) > REPLAY_MAX:
+                # Too much to replay: start again from the newest page, as on a fresh load.
+                missed = None
+        if missed is not None:
             batch = {
                 "type": "messages",
                 "mode": "missed",

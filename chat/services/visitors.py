@@ -15,6 +15,7 @@ from chat.identity import ShopperIdentity, identity_verify
 from chat.models import Conversation, WidgetSettings
 from chat.selectors.conversations import visitor_conversation_current
 from chat.selectors.widget import widget_settings_get
+from chat.services.conversations import conversation_broadcast_changed
 from chat.visitor_tokens import visitor_token_contact, visitor_token_for
 from helpdesk.contacts.models import Contact
 
@@ -266,8 +267,6 @@ def visitor_conversation_start(
             },
         )
         if created:
-            from chat.services.conversations import conversation_broadcast_changed
-
             conversation.contact = contact
             conversation_broadcast_changed(conversation, tell_visitor=False)
     return ConversationStart(
@@ -292,8 +291,6 @@ def visitor_email_leave(*, contact: Contact, email: Any) -> Contact:
     contact.save(update_fields=["email"])
     conversation = visitor_conversation_current(contact=contact)
     if conversation is not None:
-        from chat.services.conversations import conversation_broadcast_changed
-
         conversation = Conversation.objects.select_related("contact", "assignee").get(
             pk=conversation.pk
         )

@@ -479,3 +479,35 @@ def test_one_workspaces_limits_never_spend_anothers_budget(workspaces):
 
     assert run(send_three(a.host)) == ["ack", "ack", "error"]
     assert run(send_three(b.host)) == ["ack", "ack", "error"]
+
+
+def test_a_client_that_missed_too_much_starts_again_from_the_newest_page(workspaces):
+    a, _ = workspaces
+    from chat.selectors.messages import REPLAY_MAX
+
+    async def first_visit():
+        visitor, _, _ = await visitor_open(a.host)
+        await send(visitor, {"type": "message.send", "client_message_id": "m-1", "body": "q1"})
+        session = of_type(await frames_until(visitor, "ack"), "session")[0]
+        await visitor.disconnect()
+        return session
+
+    session = run(first_visit())
+    with tenant_context(a.tenant):
+        conversation = Conversation.objects.get(pk=session["conversation"]["id"])
+        for n in range(REPLAY_MAX + 1):
+            message_create(
+                conversation=conversation, sender_kind="agent", sender_agent=a.sam, body=f"a{n}"
+            )
+
+    async def back():
+        visitor, _, batch = await visitor_open(a.host, token=session["token"], last_seq=1)
+        await visitor.disconnect()
+        return batch
+
+    batch = run(back())
+
+    assert batch["mode"] == "latest"
+    assert batch["older_available"] is True
+    assert [m["body"] for m in batch["messages"]][-1] == f"a{REPLAY_MAX}"
+    assert len(batch["messages"]) == 50
