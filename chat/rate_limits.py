@@ -22,6 +22,14 @@ class RateDecision:
     retry_after: int = 0
 
 
+class RateLimited(Exception):
+    """Refused for now; the caller tells the visitor to wait `retry_after` seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class RateRule:
     name: str

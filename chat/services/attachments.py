@@ -11,6 +11,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
 from chat.models import Attachment, Conversation, Message
+from chat.rate_limits import RateLimited, visitor_message_allowed
+from chat.selectors.conversations import visitor_conversation_current
+from chat.selectors.widget import widget_settings_get
+from helpdesk.contacts.models import Contact
 from tenants.agents.models import User
 
 
@@ -91,3 +95,22 @@ def attachment_upload(
     attachment.file.save(attachment.id.hex, upload, save=False)
     attachment.save()
     return attachment
+
+
+def attachment_upload_by_visitor(*, contact: Contact, ip: str, upload: UploadedFile) -> Attachment:
+    """A file from the widget, for the visitor's current conversation.
+
+    Counts against the visitor's message budget (RateLimited); refused while chat is switched
+    off or before the visitor has a conversation (ValidationError), storing nothing.
+    """
+    if not widget_settings_get().enabled:
+        raise ValidationError("Chat is switched off.", code="widget_disabled")
+    decision = visitor_message_allowed(ip=ip, visitor=f"c{contact.pk}")
+    if not decision.allowed:
+        raise RateLimited(decision.retry_after)
+    conversation = visitor_conversation_current(contact=contact)
+    if conversation is None:
+        raise ValidationError("Start the chat before sending a file.", code="no_conversation")
+    return attachment_upload(
+        conversation=conversation, upload=upload, uploaded_by_kind=Message.SenderKind.CUSTOMER
+    )

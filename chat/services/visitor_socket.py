@@ -14,6 +14,7 @@ from chat.models import Conversation, Message
 from chat.payloads import message_payload, visitor_conversation_payload
 from chat.rate_limits import (
     RateDecision,
+    RateLimited,
     visitor_connection_allowed,
     visitor_ip_message_allowed,
     visitor_message_allowed,
@@ -180,11 +181,6 @@ def _own_conversation(state: VisitorState, contact: Contact, named: Any) -> Conv
     if named is not None and named != state.conversation_id:
         raise ConversationNotFound
     return visitor_conversation_access(contact=contact, conversation_id=state.conversation_id)
-
-
-class RateLimited(Exception):
-    def __init__(self, retry_after: int):
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

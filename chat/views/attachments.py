@@ -13,9 +13,9 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from chat.models import Conversation, Message
+from chat.models import Message
 from chat.payloads import attachment_payload
-from chat.rate_limits import visitor_message_allowed
+from chat.rate_limits import RateLimited
 from chat.selectors.attachments import (
     AttachmentNotFound,
     attachment_access_for_agent,
@@ -24,10 +24,8 @@ from chat.selectors.attachments import (
 from chat.selectors.conversations import (
     ConversationNotFound,
     conversation_access,
-    visitor_conversation_current,
 )
-from chat.selectors.widget import widget_settings_get
-from chat.services.attachments import attachment_upload
+from chat.services.attachments import attachment_upload, attachment_upload_by_visitor
 from chat.visitor_tokens import visitor_token_contact
 from tenants.agents.http import AgentRequest
 from tenants.agents.permissions import agent_required
@@ -44,15 +42,8 @@ def _client_ip(request: TenantRequest) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
-def _uploaded(request: TenantRequest, conversation: Conversation, **who) -> JsonResponse:
-    upload = request.FILES.get("file")
-    if upload is None:
-        return _error(400, "no_file", "Choose a file to send.")
-    try:
-        attachment = attachment_upload(conversation=conversation, upload=upload, **who)
-    except ValidationError as exc:
-        return _error(400, exc.code or "invalid", exc.messages[0])
-    return JsonResponse(attachment_payload(attachment), status=201)
+def _file(request: TenantRequest):
+    return request.FILES.get("file")
 
 
 @csrf_exempt  # authenticated by the X-Visitor-Token header, which no other site can send
@@ -63,20 +54,24 @@ def visitor_attachment_upload(request: TenantRequest) -> JsonResponse:
     contact = visitor_token_contact(request.META.get(VISITOR_TOKEN_HEADER))
     if contact is None:
         return _error(401, "not_authenticated", "Your chat session has ended. Reload the page.")
-    if not widget_settings_get().enabled:
-        return _error(403, "widget_disabled", "Chat is switched off.")
-    decision = visitor_message_allowed(ip=_client_ip(request), visitor=f"c{contact.pk}")
-    if not decision.allowed:
+    upload = _file(request)
+    if upload is None:
+        return _error(400, "no_file", "Choose a file to send.")
+    try:
+        attachment = attachment_upload_by_visitor(
+            contact=contact, ip=_client_ip(request), upload=upload
+        )
+    except RateLimited as limited:
         return _error(
             429,
             "rate_limited",
             "You're sending too quickly. Please wait a moment.",
-            retry_after=decision.retry_after,
+            retry_after=limited.retry_after,
         )
-    conversation = visitor_conversation_current(contact=contact)
-    if conversation is None:
-        return _error(400, "no_conversation", "Start the chat before sending a file.")
-    return _uploaded(request, conversation, uploaded_by_kind=Message.SenderKind.CUSTOMER)
+    except ValidationError as exc:
+        status = 403 if exc.code == "widget_disabled" else 400
+        return _error(status, exc.code or "invalid", exc.messages[0])
+    return JsonResponse(attachment_payload(attachment), status=201)
 
 
 @agent_required
@@ -88,12 +83,19 @@ def agent_attachment_upload(request: AgentRequest) -> JsonResponse:
         )
     except ConversationNotFound:
         return _error(404, "not_found", "No such conversation.")
-    return _uploaded(
-        request,
-        conversation,
-        uploaded_by_kind=Message.SenderKind.AGENT,
-        uploaded_by_agent=request.user,
-    )
+    upload = _file(request)
+    if upload is None:
+        return _error(400, "no_file", "Choose a file to send.")
+    try:
+        attachment = attachment_upload(
+            conversation=conversation,
+            upload=upload,
+            uploaded_by_kind=Message.SenderKind.AGENT,
+            uploaded_by_agent=request.user,
+        )
+    except ValidationError as exc:
+        return _error(400, exc.code or "invalid", exc.messages[0])
+    return JsonResponse(attachment_payload(attachment), status=201)
 
 
 @require_GET

@@ -252,3 +252,28 @@ def test_the_visitor_cannot_download_files_of_internal_notes(tenant):
 
     assert _download(tenant, uploaded["id"], token).status_code == 404
     assert _download(tenant, uploaded["id"], client=agent).status_code == 200
+
+
+def test_uploads_are_refused_while_chat_is_off_or_too_fast(tenant, settings):
+    _, token = _visitor(tenant)
+    from chat.selectors.widget import widget_settings_get
+
+    with tenant_context(tenant):
+        row = widget_settings_get()
+        row.enabled = False
+        row.save(update_fields=["enabled"])
+    switched_off = _upload(tenant, token, "a.png", PNG)
+    with tenant_context(tenant):
+        row.enabled = True
+        row.save(update_fields=["enabled"])
+    settings.WIDGET_RATE_MESSAGES_PER_VISITOR = (1, 60)
+    first = _upload(tenant, token, "a.png", PNG)
+    second = _upload(tenant, token, "b.png", PNG)
+
+    assert switched_off.status_code == 403
+    assert switched_off.json()["error"]["code"] == "widget_disabled"
+    assert first.status_code == 201
+    assert second.status_code == 429
+    assert second.json()["error"]["retry_after"] > 0
+    with tenant_context(tenant):
+        assert list(Attachment.objects.values_list("name", flat=True)) == ["a.png"]
