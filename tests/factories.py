@@ -74,3 +74,32 @@ def AgentFactory(
 
 def host_of(tenant: Tenant) -> str:
     return tenant.get_primary_domain().domain
+
+
+def ConversationFactory(*, contact=None, channel: str = "web", subject: str = "", **fields):
+    """A conversation opened the way the product opens one: with its ticket. Call inside the
+    workspace's schema. Extra fields (assignee, status, ...) are set on both afterwards."""
+    from chat.models import Conversation
+    from chat.services.conversations import conversation_open
+    from helpdesk.tickets.models import Ticket
+    from helpdesk.contacts.models import Contact
+
+    contact = contact or Contact.objects.create(name="Ana")
+    conversation = conversation_open(contact=contact, channel=channel, subject=subject)
+    if fields:
+        Conversation.objects.filter(pk=conversation.pk).update(**fields)
+        ticket_fields = {
+            k: v for k, v in fields.items() if k in ("assignee", "last_activity_at", "created_at")
+        }
+        if "status" in fields:
+            ticket_fields["status"] = {
+                "open": "open",
+                "pending": "pending",
+                "snoozed": "on_hold",
+                "resolved": "solved",
+            }[fields["status"]]
+        if ticket_fields:
+            Ticket.objects.filter(conversations=conversation).update(**ticket_fields)
+        conversation.refresh_from_db()
+        conversation.contact = contact
+    return conversation

@@ -11,14 +11,11 @@ from helpdesk.contacts.models import Contact
 
 
 class Conversation(models.Model):
-    """One thread with a contact on one channel.
-
-    Tickets arrive with the email issue: a conversation will then belong to one ticket through a
-    nullable foreign key added here, and the inbox will list tickets instead of conversations.
-    """
+    """One thread with a contact on one channel; it belongs to one ticket, the unit of work."""
 
     class Channel(models.TextChoices):
         WEB = "web", "Web chat"
+        EMAIL = "email", "Email"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -27,6 +24,14 @@ class Conversation(models.Model):
         RESOLVED = "resolved", "Resolved"
 
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="conversations")
+    # Null only between creating the conversation and opening its ticket in the same transaction.
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="conversations",
+    )
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     snoozed_until = models.DateTimeField(null=True, blank=True, db_index=True)

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from chat.models import Conversation, Message
 from chat.payloads import conversation_summary, visitor_conversation_payload
+from helpdesk.contacts.models import Contact
 from helpdesk.realtime.groups import agents_group, broadcast_on_commit, conversation_group
+from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.services.activity import ticket_unread_adjust
+from helpdesk.tickets.services.broadcast import ticket_broadcast_changed
+from helpdesk.tickets.services.fields import ticket_assign
+from helpdesk.tickets.services.opening import ticket_create
+from helpdesk.tickets.services.status import ticket_status_change, tickets_on_hold_wake_due
 from tenants.agents.models import User
 from tenants.connection import connection
-
-SNOOZE_MAX = timedelta(days=90)
 
 
 def conversation_broadcast_changed(conversation: Conversation, *, tell_visitor: bool) -> None:
@@ -42,22 +46,50 @@ def _locked(conversation: Conversation) -> Conversation:
     )
 
 
+def conversation_open(
+    *,
+    contact: Contact,
+    channel: str = Conversation.Channel.WEB,
+    subject: str = "",
+    started_context: dict | None = None,
+    follow_up_of: Ticket | None = None,
+) -> Conversation:
+    """A new conversation and the ticket it opens (every new chat or email thread is a ticket).
+
+    Runs inside the caller's transaction; agents hear of it after commit.
+    """
+    with transaction.atomic():
+        ticket = ticket_create(
+            requester=contact, channel=channel, subject=subject, follow_up_of=follow_up_of
+        )
+        conversation = Conversation.objects.create(
+            contact=contact,
+            channel=channel,
+            ticket=ticket,
+            started_context=started_context or {},
+        )
+        conversation.contact = contact
+        ticket.requester = contact
+        conversation_broadcast_changed(conversation, tell_visitor=False)
+        ticket_broadcast_changed(ticket)
+    return conversation
+
+
 def conversation_assign(
     *, conversation: Conversation, assignee_id: int | None, actor: User
 ) -> Conversation:
-    """Give the conversation to an active agent of the workspace, or to nobody (None)."""
-    assignee = None
-    if assignee_id is not None:
-        assignee = User.objects.filter(pk=assignee_id, is_active=True).first()
-        if assignee is None:
-            raise ValidationError("No such active agent.", code="unknown_agent")
-    with transaction.atomic():
-        locked = _locked(conversation)
-        if locked.assignee_id != (assignee.pk if assignee else None):
-            locked.assignee = assignee
-            locked.save(update_fields=["assignee"])
-            conversation_broadcast_changed(locked, tell_visitor=False)
-    return locked
+    """Give the conversation's ticket, and so the conversation, to an agent or to nobody."""
+    ticket_assign(ticket=_ticket_of(conversation), assignee_id=assignee_id, actor=actor)
+    return _fresh(conversation)
+
+
+# The conversation API speaks the chat statuses; the ticket underneath takes the matching one.
+_TICKET_STATUS = {
+    Conversation.Status.OPEN: Ticket.Status.OPEN,
+    Conversation.Status.PENDING: Ticket.Status.PENDING,
+    Conversation.Status.SNOOZED: Ticket.Status.ON_HOLD,
+    Conversation.Status.RESOLVED: Ticket.Status.SOLVED,
+}
 
 
 def conversation_status_change(
@@ -67,31 +99,33 @@ def conversation_status_change(
     actor: User,
     snoozed_until: datetime | None = None,
 ) -> Conversation:
-    """Resolve, reopen, mark pending or snooze (until a time in the future)."""
+    """Resolve, reopen, mark pending or snooze (until a time in the future), via its ticket."""
     if status not in Conversation.Status.values:
         raise ValidationError(
             "Status must be open, pending, snoozed or resolved.", code="invalid_status"
         )
-    now = timezone.now()
     if status == Conversation.Status.SNOOZED:
         if snoozed_until is None:
             raise ValidationError("Say until when to snooze.", code="snooze_until_required")
-        if timezone.is_naive(snoozed_until):
-            raise ValidationError("Give the snooze time with its time zone.", code="naive_time")
-        if not now < snoozed_until <= now + SNOOZE_MAX:
-            raise ValidationError(
-                "Snooze until a time in the future, at most 90 days ahead.", code="snooze_range"
-            )
     else:
         snoozed_until = None
-    with transaction.atomic():
-        locked = _locked(conversation)
-        if locked.status != status or locked.snoozed_until != snoozed_until:
-            locked.status = status
-            locked.snoozed_until = snoozed_until
-            locked.save(update_fields=["status", "snoozed_until"])
-            conversation_broadcast_changed(locked, tell_visitor=True)
-    return locked
+    ticket_status_change(
+        ticket=_ticket_of(conversation),
+        status=_TICKET_STATUS[Conversation.Status(status)],
+        actor=actor,
+        snoozed_until=snoozed_until,
+    )
+    return _fresh(conversation)
+
+
+def _ticket_of(conversation: Conversation) -> Ticket:
+    if conversation.ticket_id is None:
+        raise ValidationError("This conversation has no ticket.", code="no_ticket")
+    return Ticket(pk=conversation.ticket_id)
+
+
+def _fresh(conversation: Conversation) -> Conversation:
+    return Conversation.objects.select_related("contact", "assignee").get(pk=conversation.pk)
 
 
 def conversation_read_by_agent(*, conversation: Conversation, seq: int) -> Conversation:
@@ -101,6 +135,7 @@ def conversation_read_by_agent(*, conversation: Conversation, seq: int) -> Conve
         new = min(max(int(seq), locked.agent_last_read_seq), locked.last_seq)
         if new == locked.agent_last_read_seq:
             return locked
+        before = locked.agent_unread_count
         locked.agent_last_read_seq = new
         locked.agent_unread_count = Message.objects.filter(
             conversation=locked,
@@ -109,6 +144,10 @@ def conversation_read_by_agent(*, conversation: Conversation, seq: int) -> Conve
         ).count()
         locked.save(update_fields=["agent_last_read_seq", "agent_unread_count"])
         conversation_broadcast_changed(locked, tell_visitor=True)
+        if locked.ticket_id is not None and before != locked.agent_unread_count:
+            ticket_unread_adjust(
+                ticket_id=locked.ticket_id, delta=locked.agent_unread_count - before
+            )
     return locked
 
 
@@ -126,25 +165,5 @@ def conversation_read_by_visitor(*, conversation: Conversation, seq: int) -> Con
 
 
 def conversations_snoozed_wake_due() -> int:
-    """Reopen the conversations whose snooze has run out. Beat runs this every minute."""
-    woken = 0
-    now = timezone.now()
-    due = Conversation.objects.filter(
-        status=Conversation.Status.SNOOZED, snoozed_until__lte=now
-    ).values_list("pk", flat=True)
-    for pk in list(due[:500]):
-        with transaction.atomic():
-            locked = (
-                Conversation.objects.select_for_update(of=("self",), skip_locked=True)
-                .select_related("contact", "assignee")
-                .filter(pk=pk, status=Conversation.Status.SNOOZED, snoozed_until__lte=now)
-                .first()
-            )
-            if locked is None:
-                continue
-            locked.status = Conversation.Status.OPEN
-            locked.snoozed_until = None
-            locked.save(update_fields=["status", "snoozed_until"])
-            conversation_broadcast_changed(locked, tell_visitor=True)
-            woken += 1
-    return woken
+    """Reopen the conversations whose snooze has run out (their tickets come off hold)."""
+    return tickets_on_hold_wake_due()

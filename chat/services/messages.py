@@ -14,6 +14,9 @@ from django.utils import timezone
 from chat.models import Attachment, Conversation, Message
 from chat.payloads import conversation_summary, message_payload, visitor_conversation_payload
 from helpdesk.realtime.groups import agents_group, broadcast_on_commit, conversation_group
+from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.payloads import ticket_summary
+from helpdesk.tickets.services.activity import ticket_locked_for_message, ticket_message_recorded
 from tenants.agents.models import User
 from tenants.connection import connection
 
@@ -21,13 +24,6 @@ MESSAGE_MAX_CHARS = 10_000
 ATTACHMENTS_PER_MESSAGE_MAX = 10
 CLIENT_MESSAGE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PREVIEW_CHARS = 200
-
-# Statuses a customer message takes back to open (DOMAIN.md: a customer message reopens).
-_REOPENED_BY_CUSTOMER = {
-    Conversation.Status.PENDING,
-    Conversation.Status.SNOOZED,
-    Conversation.Status.RESOLVED,
-}
 
 
 @dataclass(frozen=True)
@@ -94,7 +90,7 @@ def message_create(
         not isinstance(client_message_id, str) or not CLIENT_MESSAGE_ID_RE.match(client_message_id)
     ):
         raise ValidationError("Invalid client message id.", code="invalid_client_message_id")
-    if is_internal and sender_kind != Message.SenderKind.AGENT:
+    if is_internal and sender_kind not in (Message.SenderKind.AGENT, Message.SenderKind.SYSTEM):
         raise ValidationError("Only agents write internal notes.", code="internal_not_agent")
 
     # The only refusal raised inside the block is a bad attachment; without attachments no
@@ -126,6 +122,7 @@ def message_create(
             if len(attachments) != len(set(wanted_attachments)):
                 raise ValidationError("Unknown attachment.", code="unknown_attachment")
 
+        ticket = ticket_locked_for_message(locked, sender_kind=sender_kind)
         now = timezone.now()
         locked.last_seq += 1
         locked.last_activity_at = now
@@ -142,34 +139,38 @@ def message_create(
         )
         if attachments:
             Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(message=message)
+        preview = _preview(message, attachments)
         if not is_internal:
-            locked.last_message_preview = _preview(message, attachments)
+            locked.last_message_preview = preview
             locked.last_message_sender_kind = sender_kind
             fields += ["last_message_preview", "last_message_sender_kind"]
+        unread_delta = 0
         if sender_kind == Message.SenderKind.CUSTOMER:
             locked.agent_unread_count += 1
+            unread_delta = 1
             fields.append("agent_unread_count")
-            if locked.status in _REOPENED_BY_CUSTOMER:
-                locked.status = Conversation.Status.OPEN
-                locked.snoozed_until = None
-                fields += ["status", "snoozed_until"]
         elif sender_kind == Message.SenderKind.AGENT and not is_internal:
             # The agent has seen what they answer; their reply also means the visitor's
             # messages before it are read by the team.
+            unread_delta = -locked.agent_unread_count
             locked.agent_last_read_seq = locked.last_seq
             locked.agent_unread_count = 0
             fields += ["agent_last_read_seq", "agent_unread_count"]
+        fields += ticket_message_recorded(
+            ticket, locked, message=message, preview=preview, unread_delta=unread_delta
+        )
         locked.save(update_fields=fields)
-        _broadcast_message(locked, message, attachments)
+        _broadcast_message(locked, ticket, message, attachments)
 
     conversation.last_seq = locked.last_seq
     conversation.last_activity_at = locked.last_activity_at
     conversation.status = locked.status
+    conversation.ticket_id = locked.ticket_id
     return MessageWrite(message=message, created=True)
 
 
 def _broadcast_message(
-    conversation: Conversation, message: Message, attachments: list[Attachment]
+    conversation: Conversation, ticket: Ticket, message: Message, attachments: list[Attachment]
 ) -> None:
     schema = connection.schema_name
     contact_name = conversation.contact.display_name
@@ -195,5 +196,6 @@ def _broadcast_message(
                 message, contact_name=contact_name, for_agent=True, attachments=attachments
             ),
             "conversation": conversation_summary(conversation),
+            "ticket": ticket_summary(ticket),
         },
     )

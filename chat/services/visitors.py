@@ -15,7 +15,7 @@ from chat.identity import ShopperIdentity, identity_verify
 from chat.models import Conversation, WidgetSettings
 from chat.selectors.conversations import visitor_conversation_current
 from chat.selectors.widget import widget_settings_get
-from chat.services.conversations import conversation_broadcast_changed
+from chat.services.conversations import conversation_broadcast_changed, conversation_open
 from chat.visitor_tokens import visitor_token_contact, visitor_token_for
 from helpdesk.contacts.models import Contact
 
@@ -112,6 +112,19 @@ def _verified_contact(identity: ShopperIdentity) -> Contact:
     contact = Contact.objects.filter(
         identity_verified=True, external_id=identity.external_id
     ).first()
+    if contact is None and identity.email:
+        # The shopper wrote by email before signing in to the store: same person, one contact.
+        contact = (
+            Contact.objects.filter(
+                email__iexact=identity.email, email_verified=True, identity_verified=False
+            )
+            .order_by("pk")
+            .first()
+        )
+        if contact is not None:
+            contact.identity_verified = True
+            contact.external_id = identity.external_id
+            contact.save(update_fields=["identity_verified", "external_id"])
     if contact is None:
         try:
             with transaction.atomic():
@@ -120,6 +133,7 @@ def _verified_contact(identity: ShopperIdentity) -> Contact:
                     external_id=identity.external_id,
                     name=identity.name,
                     email=identity.email,
+                    email_verified=bool(identity.email),
                 )
         except IntegrityError:
             # Two tabs verified the same new shopper at once; the other one created it.
@@ -129,9 +143,10 @@ def _verified_contact(identity: ShopperIdentity) -> Contact:
     if identity.name and contact.name != identity.name:
         contact.name = identity.name
         fields.append("name")
-    if identity.email and contact.email != identity.email:
+    if identity.email and (contact.email != identity.email or not contact.email_verified):
         contact.email = identity.email
-        fields.append("email")
+        contact.email_verified = True
+        fields += ["email", "email_verified"]
     if fields:
         contact.save(update_fields=fields)
     return contact
@@ -165,6 +180,7 @@ def visitor_authenticate(
                 shopper = _verified_contact(verified)
                 if contact is not None and not contact.identity_verified and contact != shopper:
                     contact.conversations.update(contact=shopper)
+                    contact.tickets.update(requester=shopper)
                 contact = shopper
     if contact is None:
         return VisitorSession(
@@ -254,8 +270,9 @@ def visitor_conversation_start(
             contact.custom_attributes = {**contact.custom_attributes, **answers["fields"]}
             contact.save(update_fields=["custom_attributes"])
         created = existing is None
-        conversation = existing or Conversation.objects.create(
+        conversation = existing or conversation_open(
             contact=contact,
+            channel=Conversation.Channel.WEB,
             started_context={
                 "fields": answers["fields"],
                 "page_url": context.url,
@@ -266,9 +283,6 @@ def visitor_conversation_start(
                 "language": context.language,
             },
         )
-        if created:
-            conversation.contact = contact
-            conversation_broadcast_changed(conversation, tell_visitor=False)
     return ConversationStart(
         contact=contact,
         conversation=conversation,

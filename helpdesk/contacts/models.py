@@ -18,6 +18,13 @@ class Contact(models.Model):
 
     name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(blank=True, db_index=True)
+    # The address is known to be the customer's: they wrote from it, or the store vouched for it
+    # in a signed identity. Only such addresses join a chat and an email writer into one contact;
+    # an address typed in the pre-chat form never does.
+    email_verified = models.BooleanField(default=False)
+    # Set when mail to the address bounced; shown on the contact's tickets.
+    email_failing_since = models.DateTimeField(null=True, blank=True)
+    email_failure_reason = models.CharField(max_length=500, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     country = models.CharField(max_length=2, blank=True)
     language = models.CharField(max_length=16, blank=True)

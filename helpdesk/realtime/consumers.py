@@ -193,11 +193,15 @@ class AgentConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
                 "conversation_id": event["conversation_id"],
                 "message": event["message"],
                 "conversation": event["conversation"],
+                "ticket": event.get("ticket"),
             }
         )
 
     async def chat_conversation(self, event):
         await self._send({"type": "conversation.updated", "conversation": event["conversation"]})
+
+    async def ticket_updated(self, event):
+        await self._send({"type": "ticket.updated", "ticket": event["ticket"]})
 
     async def chat_typing(self, event):
         who = event["who"]

@@ -49,6 +49,7 @@ TENANT_APPS = [
     "allauth.account",
     "allauth.mfa",
     "helpdesk.contacts",
+    "helpdesk.tickets",
     "chat",
     "routing",
     "knowledge",

@@ -30,7 +30,7 @@ from chat.services.messages import message_create
 from chat.services.typing import typing_from_visitor
 from helpdesk.contacts.models import Contact
 from tenants.agents.models import User
-from tests.factories import AGENT_PASSWORD, AgentFactory, host_of
+from tests.factories import AGENT_PASSWORD, AgentFactory, ConversationFactory, host_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -75,7 +75,7 @@ def new_conversation(tenant, *, name: str, email: str = "", messages=(), **conta
     def write():
         with tenant_context(tenant):
             contact = Contact.objects.create(name=name, email=email, **contact_fields)
-            conversation = Conversation.objects.create(contact=contact)
+            conversation = ConversationFactory(contact=contact)
             for body in messages:
                 message_create(conversation=conversation, sender_kind="customer", body=body)
             return conversation.pk
@@ -382,7 +382,7 @@ def test_inbox_screenshot(make_tenant, daphne, new_page):
             ]
             for age, (name, email, country, text, assignee) in zip((4, 38, 95, 260), others):
                 contact = Contact.objects.create(name=name, email=email, country=country)
-                conversation = Conversation.objects.create(contact=contact, assignee=assignee)
+                conversation = ConversationFactory(contact=contact, assignee=assignee)
                 message_create(conversation=conversation, sender_kind="customer", body=text)
                 _age(conversation, minutes=age)
             contact = Contact.objects.create(
@@ -401,14 +401,14 @@ def test_inbox_screenshot(make_tenant, daphne, new_page):
                     "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
                 ),
             )
-            old = Conversation.objects.create(contact=contact)
+            old = ConversationFactory(contact=contact)
             message_create(conversation=old, sender_kind="customer", body="Do you ship to Brazil?")
             message_create(
                 conversation=old, sender_kind="agent", sender_agent=mei, body="We do, in 5-7 days."
             )
             old.status = Conversation.Status.RESOLVED
             old.save(update_fields=["status"])
-            conversation = Conversation.objects.create(
+            conversation = ConversationFactory(
                 contact=contact,
                 assignee=agent,
                 started_context={

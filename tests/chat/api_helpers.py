@@ -11,6 +11,7 @@ from chat.models import Conversation, Message
 from chat.services.messages import message_create
 from helpdesk.contacts.models import Contact
 from tenants.connection import connection
+from tests.factories import ConversationFactory
 
 
 def conversation_in(tenant, *, name: str = "Ana", contact: Contact | None = None, **fields):
@@ -23,7 +24,7 @@ def conversation_in(tenant, *, name: str = "Ana", contact: Contact | None = None
             contact = Contact.objects.create(name=name)
         if age is not None:
             fields["last_activity_at"] = timezone.now() - timedelta(minutes=age)
-        conversation = Conversation.objects.create(contact=contact, **fields)
+        conversation = ConversationFactory(contact=contact, **fields)
     connection.set_schema_to_public()
     return conversation
 

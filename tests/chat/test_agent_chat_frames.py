@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from django_tenants.utils import tenant_context
 
-from chat.models import Conversation, Message
+from chat.models import Message
 from chat.services.messages import message_create
-from helpdesk.contacts.models import Contact
 from tests.chat.widget_client import frame_where, frames_until, nothing_more, send
+from tests.factories import ConversationFactory
 from tests.helpdesk.realtime.wsclient import receive, run, session_cookie, socket
 
 
 def _conversation(tenant, body="hi") -> int:
     with tenant_context(tenant):
-        conversation = Conversation.objects.create(contact=Contact.objects.create(name="Ana"))
+        conversation = ConversationFactory()
         message_create(conversation=conversation, sender_kind="customer", body=body)
         return conversation.pk
 

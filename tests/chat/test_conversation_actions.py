@@ -17,15 +17,14 @@ from chat.services.conversations import (
     conversations_snoozed_wake_due,
 )
 from chat.services.messages import message_create
-from helpdesk.contacts.models import Contact
 from tenants.agents.models import User
-from tests.factories import AgentFactory
+from tests.factories import AgentFactory, ConversationFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _conversation() -> Conversation:
-    conversation = Conversation.objects.create(contact=Contact.objects.create(name="Ana"))
+    conversation = ConversationFactory()
     message_create(conversation=conversation, sender_kind="customer", body="Hello")
     return Conversation.objects.get(pk=conversation.pk)
 

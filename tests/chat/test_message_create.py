@@ -12,13 +12,13 @@ from django_tenants.utils import tenant_context
 from chat.models import Conversation, Message
 from chat.selectors.messages import message_list_after
 from chat.services.messages import MESSAGE_MAX_CHARS, message_create
-from helpdesk.contacts.models import Contact
+from tests.factories import ConversationFactory
 
 CUSTOMER = Message.SenderKind.CUSTOMER
 
 
 def _conversation() -> Conversation:
-    return Conversation.objects.create(contact=Contact.objects.create(name="Ana"))
+    return ConversationFactory()
 
 
 @pytest.mark.django_db

@@ -1,0 +1,1 @@
+"""The email channel: receiving, threading, parsing and sending mail."""
