@@ -11,6 +11,7 @@ from typing import Any
 
 from django.urls import reverse
 
+from chat.email.payloads import email_payload
 from chat.models import Attachment, Conversation, Message
 from helpdesk.contacts.models import Contact
 
@@ -63,6 +64,9 @@ def message_payload(
     if for_agent:
         payload["is_internal"] = message.is_internal
         payload["conversation_id"] = message.conversation_id
+        # Loaded with select_related("email") by the selectors; absent for chat messages.
+        email = getattr(message, "email", None)
+        payload["email"] = email_payload(email) if email is not None else None
     return payload
 
 
@@ -80,6 +84,7 @@ def conversation_summary(conversation: Conversation) -> dict[str, Any]:
     assignee = conversation.assignee
     return {
         "id": conversation.pk,
+        "ticket_id": conversation.ticket_id,
         "status": conversation.status,
         "snoozed_until": iso_utc(conversation.snoozed_until),
         "channel": conversation.channel,

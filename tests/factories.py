@@ -81,8 +81,8 @@ def ConversationFactory(*, contact=None, channel: str = "web", subject: str = ""
     workspace's schema. Extra fields (assignee, status, ...) are set on both afterwards."""
     from chat.models import Conversation
     from chat.services.conversations import conversation_open
-    from helpdesk.tickets.models import Ticket
     from helpdesk.contacts.models import Contact
+    from helpdesk.tickets.models import Ticket
 
     contact = contact or Contact.objects.create(name="Ana")
     conversation = conversation_open(contact=contact, channel=channel, subject=subject)

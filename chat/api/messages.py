@@ -15,10 +15,11 @@ from rest_framework.response import Response
 
 from chat.api.conversations import CONVERSATION_ID, conversation_list_all
 from chat.api.shapes import MessageSerializer
-from chat.models import Conversation, Message
+from chat.models import Conversation
 from chat.selectors.conversations import conversation_access
 from chat.selectors.messages import MESSAGES_PAGE_MAX, message_list_after, message_list_before
-from chat.services.messages import ATTACHMENTS_PER_MESSAGE_MAX, MESSAGE_MAX_CHARS, message_create
+from chat.services.messages import ATTACHMENTS_PER_MESSAGE_MAX, MESSAGE_MAX_CHARS
+from chat.services.replies import conversation_reply
 from helpdesk.api.base import TenantViewSet
 from helpdesk.object_ids import PK_MAX
 
@@ -157,10 +158,9 @@ class ConversationMessageViewSet(TenantViewSet[Conversation]):
         form = MessageCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         sent = form.validated_data
-        write = message_create(
+        write = conversation_reply(
             conversation=conversation,
-            sender_kind=Message.SenderKind.AGENT,
-            sender_agent=self.actor,
+            actor=self.actor,
             body=sent["body"],
             client_message_id=sent["client_message_id"],
             is_internal=sent["is_internal"],

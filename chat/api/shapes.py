@@ -12,7 +12,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from chat.models import Conversation, Message
+from chat.models import Conversation, EmailMessage, Message
 from chat.payloads import conversation_brief, conversation_summary, message_payload
 
 # ---- Conversations ------------------------------------------------------------------------
@@ -88,6 +88,42 @@ class AuthorSerializer(serializers.Serializer):
     )
 
 
+class EmailAddressSerializer(serializers.Serializer):
+    address = serializers.CharField(allow_blank=True)
+    name = serializers.CharField(allow_blank=True)
+
+
+class EmailSideSerializer(serializers.Serializer):
+    """The mail side of a message (chat.email.payloads.email_payload)."""
+
+    direction = serializers.ChoiceField(choices=EmailMessage.Direction.choices)
+    # "from" is a Python keyword; the field is renamed below.
+    from_ = EmailAddressSerializer()
+    to = serializers.ListField(child=serializers.CharField())
+    cc = serializers.ListField(child=serializers.CharField())
+    subject = serializers.CharField(allow_blank=True)
+    has_html = serializers.BooleanField()
+    html_url = serializers.CharField(
+        allow_null=True,
+        help_text="The sanitized HTML in a sandboxed page; remote images only with ?images=1.",
+    )
+    raw_url = serializers.CharField(allow_null=True, help_text="The mail as received.")
+    has_remote_images = serializers.BooleanField()
+    quoted_text = serializers.CharField(
+        allow_blank=True, help_text="Quoted history and signature cut from the body."
+    )
+    auto_submitted = serializers.BooleanField()
+    parse_error = serializers.CharField(allow_blank=True)
+    delivery_status = serializers.ChoiceField(choices=EmailMessage.Delivery.choices)
+    delivery_error = serializers.CharField(allow_blank=True)
+    sent_at = serializers.DateTimeField(allow_null=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
 class MessageSerializer(serializers.Serializer):
     """A message as agents see it (the agent socket's `message`): internal notes included."""
 
@@ -103,6 +139,7 @@ class MessageSerializer(serializers.Serializer):
         help_text="An internal note, never shown to the customer."
     )
     conversation_id = serializers.IntegerField()
+    email = EmailSideSerializer(allow_null=True, help_text="Set when the message is a mail.")
 
     def to_representation(self, instance: Message) -> dict[str, Any]:
         return message_payload(instance, contact_name=self.context["contact_name"], for_agent=True)

@@ -11,7 +11,9 @@ REPLAY_MAX = 500  # a reconnecting client missing more starts again from the new
 
 
 def _messages(*, conversation_id: int, include_internal: bool) -> QuerySet[Message]:
-    qs = Message.objects.filter(conversation_id=conversation_id).select_related("sender_agent")
+    qs = Message.objects.filter(conversation_id=conversation_id).select_related(
+        "sender_agent", "email"
+    )
     if not include_internal:
         qs = qs.filter(is_internal=False)
     return qs.prefetch_related("attachments")

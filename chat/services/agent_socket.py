@@ -10,10 +10,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from chat.models import Message
 from chat.selectors.conversations import conversation_access
 from chat.services.conversations import conversation_read_by_agent
-from chat.services.messages import message_create
+from chat.services.replies import conversation_reply
 from tenants.agents.models import User
 
 
@@ -39,10 +38,9 @@ def agent_socket_send(
 ) -> dict[str, Any]:
     agent = _agent(agent_id)
     conversation = conversation_access(actor=agent, conversation_id=conversation_id)
-    write = message_create(
+    write = conversation_reply(
         conversation=conversation,
-        sender_kind=Message.SenderKind.AGENT,
-        sender_agent=agent,
+        actor=agent,
         body=body,
         client_message_id=client_message_id,
         is_internal=bool(is_internal),

@@ -53,13 +53,15 @@ def conversation_open(
     subject: str = "",
     started_context: dict | None = None,
     follow_up_of: Ticket | None = None,
+    on_ticket: Ticket | None = None,
 ) -> Conversation:
-    """A new conversation and the ticket it opens (every new chat or email thread is a ticket).
+    """A new conversation and the ticket it opens (every new chat or email thread is a ticket),
+    or, with `on_ticket`, a new thread of an existing ticket.
 
     Runs inside the caller's transaction; agents hear of it after commit.
     """
     with transaction.atomic():
-        ticket = ticket_create(
+        ticket = on_ticket or ticket_create(
             requester=contact, channel=channel, subject=subject, follow_up_of=follow_up_of
         )
         conversation = Conversation.objects.create(
@@ -69,7 +71,8 @@ def conversation_open(
             started_context=started_context or {},
         )
         conversation.contact = contact
-        ticket.requester = contact
+        if on_ticket is None:
+            ticket.requester = contact
         conversation_broadcast_changed(conversation, tell_visitor=False)
         ticket_broadcast_changed(ticket)
     return conversation

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from chat.models import Attachment, Conversation, Message
+from chat.models import Attachment, Conversation, EmailMessage, Message
 from chat.payloads import conversation_summary, message_payload, visitor_conversation_payload
 from helpdesk.realtime.groups import agents_group, broadcast_on_commit, conversation_group
 from helpdesk.tickets.models import Ticket
@@ -65,6 +65,8 @@ def message_create(
     sender_agent: User | None = None,
     is_internal: bool = False,
     attachment_ids: Sequence[object] = (),
+    email: EmailMessage | None = None,
+    body_max: int = MESSAGE_MAX_CHARS,
 ) -> MessageWrite:
     """Store a message with the conversation's next sequence number, then broadcast it.
 
@@ -72,7 +74,8 @@ def message_create(
     and changes nothing, so a client may retry after a dropped connection without doubling it.
     Attachments must have been uploaded to this conversation by the same kind of sender and not
     be part of another message. Visitors hear public messages, agents hear everything; both only
-    once the transaction has committed.
+    once the transaction has committed. `email` is the unsaved mail side of the message (an
+    inbound mail, an outbound reply), stored with it.
     """
     if sender_kind not in Message.SenderKind.values:
         raise ValidationError("Unknown sender.", code="invalid_sender")
@@ -82,10 +85,8 @@ def message_create(
     wanted_attachments = _attachment_ids(attachment_ids)
     if not body and not wanted_attachments:
         raise ValidationError("A message cannot be empty.", code="empty")
-    if len(body) > MESSAGE_MAX_CHARS:
-        raise ValidationError(
-            f"A message can be at most {MESSAGE_MAX_CHARS:,} characters.", code="too_long"
-        )
+    if len(body) > body_max:
+        raise ValidationError(f"A message can be at most {body_max:,} characters.", code="too_long")
     if client_message_id is not None and (
         not isinstance(client_message_id, str) or not CLIENT_MESSAGE_ID_RE.match(client_message_id)
     ):
@@ -137,6 +138,11 @@ def message_create(
             is_internal=is_internal,
             created_at=now,
         )
+        if email is not None:
+            email.message = message
+            email.save()
+        # The payload reads message.email; setting it spares a query for chat messages.
+        Message.email.related.set_cached_value(message, email)
         if attachments:
             Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(message=message)
         preview = _preview(message, attachments)

@@ -9,14 +9,20 @@ from chat.api import messages as messages_api
 from helpdesk.api import schema  # noqa: F401  (registers the token security scheme)
 from helpdesk.api.errors import api_not_found
 from helpdesk.contacts import api as contacts_api
+from helpdesk.tickets.api import messages as ticket_messages_api
+from helpdesk.tickets.api import tickets as tickets_api
 from tenants.agents import api as agents_api
 
 router = SimpleRouter()
 router.register("agents", agents_api.AgentViewSet, basename="agent")
 router.register("conversations", conversations_api.ConversationViewSet, basename="conversation")
 router.register("contacts", contacts_api.ContactViewSet, basename="contact")
+router.register("tickets", tickets_api.TicketViewSet, basename="ticket")
 
 conversation_messages = messages_api.ConversationMessageViewSet.as_view(
+    {"get": "history", "post": "send"}
+)
+ticket_messages = ticket_messages_api.TicketMessageViewSet.as_view(
     {"get": "history", "post": "send"}
 )
 
@@ -26,6 +32,11 @@ v1 = [
         r"^conversations/(?P<pk>[0-9]{1,18})/messages/$",
         conversation_messages,
         name="conversation-messages",
+    ),
+    re_path(
+        r"^tickets/(?P<pk>[0-9]{1,18})/messages/$",
+        ticket_messages,
+        name="ticket-messages",
     ),
     *router.urls,
 ]

@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from chat.api.shapes import ConversationBriefSerializer
@@ -15,6 +16,8 @@ from chat.selectors.conversations import contact_conversations
 from helpdesk.api.base import TenantViewSet
 from helpdesk.contacts.models import Contact
 from helpdesk.contacts.selectors import CONTACT_SEARCH_MAX_CHARS, contact_access, contact_list
+from helpdesk.contacts.services import contact_merge
+from helpdesk.object_ids import PK_MAX
 
 CONTACT_CONVERSATIONS_MAX = 50
 
@@ -88,6 +91,15 @@ class ContactListQuery(serializers.Serializer):
     )
 
 
+class ContactMergeSerializer(serializers.Serializer):
+    source_id = serializers.IntegerField(
+        min_value=1,
+        max_value=PK_MAX,
+        help_text="The contact to fold into this one: their conversations and tickets move here "
+        "and they are deleted. A contact of another workspace is not found (404).",
+    )
+
+
 CONTACT_ID = OpenApiParameter(
     "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Contact id."
 )
@@ -118,3 +130,22 @@ class ContactViewSet(TenantViewSet[Contact]):
     def retrieve(self, request, pk=None):
         """One contact with their conversations."""
         return Response(ContactDetailSerializer(self.get_object()).data)
+
+    @extend_schema(
+        operation_id="contacts_merge",
+        parameters=[CONTACT_ID],
+        request=ContactMergeSerializer,
+        responses=ContactDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        """Merge contact `source_id` into this one (the same person, e.g. a chat visitor who
+        also wrote by email): blanks here are filled from theirs, their conversations and
+        tickets move here, and they are deleted. Two verified store customers with different
+        ids are two people and are refused."""
+        target = self.get_object()
+        form = ContactMergeSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        source = contact_access(actor=self.actor, contact_id=form.validated_data["source_id"])
+        merged = contact_merge(source=source, target=target, actor=self.actor)
+        return Response(ContactDetailSerializer(merged).data)

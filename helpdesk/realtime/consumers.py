@@ -200,6 +200,15 @@ class AgentConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
     async def chat_conversation(self, event):
         await self._send({"type": "conversation.updated", "conversation": event["conversation"]})
 
+    async def chat_message_updated(self, event):
+        await self._send(
+            {
+                "type": "message.updated",
+                "conversation_id": event["conversation_id"],
+                "message": event["message"],
+            }
+        )
+
     async def ticket_updated(self, event):
         await self._send({"type": "ticket.updated", "ticket": event["ticket"]})
 

@@ -50,6 +50,8 @@ SPECTACULAR_SETTINGS = {
         "AgentStatusEnum": "tenants.agents.models.User.Status",
         "ConversationStatusEnum": "chat.models.Conversation.Status",
         "InboxStatusEnum": "chat.selectors.conversations.INBOX_STATUSES",
+        "ChannelEnum": "chat.models.Conversation.Channel",
+        "TicketStatusEnum": "helpdesk.tickets.models.Ticket.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

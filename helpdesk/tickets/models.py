@@ -69,6 +69,7 @@ class Ticket(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["-last_activity_at", "-id"], name="ticket_activity_idx"),
+            models.Index(fields=["-created_at", "-id"], name="ticket_created_idx"),
             models.Index(
                 fields=["status", "-last_activity_at", "-id"], name="ticket_status_activity_idx"
             ),

@@ -138,7 +138,14 @@ def ticket_status_change(
 
 
 def tickets_on_hold_wake_due() -> int:
-    """Reopen tickets whose on-hold time has run out. Beat runs this every minute."""
+    """Reopen tickets whose on-hold time has run out. Beat runs this every minute.
+
+    A snoozed conversation whose ticket was meanwhile reopened some other way (the customer
+    wrote in another of its conversations) is only brought back in step, so it never lingers
+    in the due list.
+    """
+    from chat.services.conversations import conversation_broadcast_changed
+
     now = timezone.now()
     due = (
         Conversation.objects.filter(
@@ -149,12 +156,22 @@ def tickets_on_hold_wake_due() -> int:
     )
     woken = 0
     for ticket_id in list(due[:500]):
-        ticket = Ticket.objects.filter(pk=ticket_id, status=S.ON_HOLD).first()
+        ticket = Ticket.objects.filter(pk=ticket_id).first()
         if ticket is None:
             continue
-        try:
-            ticket_status_change(ticket=ticket, status=S.OPEN, actor=None)
-        except ValidationError:
+        if ticket.status == S.ON_HOLD:
+            try:
+                ticket_status_change(ticket=ticket, status=S.OPEN, actor=None)
+            except ValidationError:
+                continue
+            woken += 1
             continue
-        woken += 1
+        with transaction.atomic():
+            locked, conversations = ticket_lock(ticket_id)
+            for conversation in conversations:
+                if conversation.status == Conversation.Status.SNOOZED:
+                    conversation.status = conversation_status_for(locked.status, snoozed=False)
+                    conversation.snoozed_until = None
+                    conversation.save(update_fields=["status", "snoozed_until"])
+                    conversation_broadcast_changed(conversation, tell_visitor=True)
     return woken
