@@ -11,6 +11,7 @@ urlpatterns = [
     path("operator/", admin.site.urls),
     path("dev/", include("helpdesk.devtools.urls")),
     path("api/", include("helpdesk.api.urls_public")),
+    path("webhooks/email/", include("chat.urls_email_webhooks")),
 ]
 
 # Error pages render the workspace's templates; these handlers make sure they do so in the

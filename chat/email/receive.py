@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.urls import get_urlconf, set_urlconf
 from django_tenants.utils import tenant_context
 
 from chat.email.ingest import IngestResult, email_ingest
@@ -38,6 +39,17 @@ def email_receive(raw: bytes, *, recipients: Sequence[str], source: str) -> list
     Unknown or suspended workspaces are refused per recipient; the mail itself never makes this
     raise (a parse failure is stored with the raw message, see email_ingest).
     """
+    # A webhook arrives on the public host, whose urlconf is active; the mail is stored (and its
+    # payloads' URLs built) in a workspace, whose URLs are those of ROOT_URLCONF.
+    request_urlconf = get_urlconf()
+    set_urlconf(None)
+    try:
+        return _deliver(raw, recipients=recipients, source=source)
+    finally:
+        set_urlconf(request_urlconf)
+
+
+def _deliver(raw: bytes, *, recipients: Sequence[str], source: str) -> list[Delivery]:
     deliveries: list[Delivery] = []
     seen: set[str] = set()
     for recipient in recipients:

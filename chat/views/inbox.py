@@ -1,18 +1,21 @@
 """The agent inbox page: a shell the browser fills from the API and the agent socket.
 
-The page renders no customer text on the server: conversations, messages and contact details
-come as JSON and are drawn with textContent (static/js/inbox/), so one escaping rule covers the
-live updates and the first paint alike.
+The page renders no customer text on the server: tickets, messages and contact details come as
+JSON and are drawn with textContent (static/js/inbox/), so one escaping rule covers the live
+updates and the first paint alike. Filters live in the query string, read by the page itself.
 """
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from chat.selectors.conversations import ConversationNotFound, conversation_access
 from chat.selectors.widget import widget_settings_get
+from helpdesk.tickets.selectors import TicketNotFound, ticket_access
+from helpdesk.tickets.services.status import TRANSITIONS
 from tenants.agents.http import AgentRequest
 from tenants.agents.permissions import agent_required
 
@@ -30,22 +33,25 @@ def _prechat_labels() -> dict[str, str]:
 
 
 @agent_required
-def inbox(request: AgentRequest, conversation_id: int | None = None) -> HttpResponse:
+def inbox(request: AgentRequest, ticket_id: int | None = None) -> HttpResponse:
     open_id = None
-    if conversation_id is not None:
+    if ticket_id is not None:
         try:
-            open_id = conversation_access(actor=request.user, conversation_id=conversation_id).pk
-        except ConversationNotFound:
+            open_id = ticket_access(actor=request.user, ticket_id=ticket_id).pk
+        except TicketNotFound:
             raise Http404 from None
     agent = request.user
     config = {
         "agent": {"id": agent.pk, "name": agent.name, "timezone": agent.timezone},
-        "openConversationId": open_id,
+        "openTicketId": open_id,
         "prechatLabels": _prechat_labels(),
+        # The ticket header enables only the statuses the service accepts from each status.
+        "transitions": {status: sorted(allowed) for status, allowed in TRANSITIONS.items()},
         "urls": {
             "inbox": reverse("inbox"),
-            "conversationPage": reverse("inbox_conversation", args=[0]),
-            # The page's JavaScript builds per-conversation URLs from the list's address.
+            "ticketPage": reverse("inbox_ticket", args=[0]),
+            # The page's JavaScript builds per-object URLs from the lists' addresses.
+            "tickets": reverse("api:ticket-list"),
             "conversations": reverse("api:conversation-list"),
             "agents": reverse("api:agent-list"),
             "cannedResponses": reverse("canned_response_search"),
@@ -54,3 +60,16 @@ def inbox(request: AgentRequest, conversation_id: int | None = None) -> HttpResp
         },
     }
     return render(request, "chat/inbox/inbox.html", {"inbox_config": config})
+
+
+@agent_required
+def inbox_conversation(request: AgentRequest, conversation_id: int) -> HttpResponse:
+    """Old links to one conversation open its ticket, with that conversation shown."""
+    try:
+        conversation = conversation_access(actor=request.user, conversation_id=conversation_id)
+    except ConversationNotFound:
+        raise Http404 from None
+    if conversation.ticket_id is None:
+        raise Http404
+    target = reverse("inbox_ticket", args=[conversation.ticket_id])
+    return HttpResponseRedirect(f"{target}?{urlencode({'conversation': conversation.pk})}")

@@ -174,15 +174,33 @@ def run(argv: list[str]) -> int:
             )
             print(f"    Sample store with chat:  http://{base}:{port}/dev/store/")
             print(f"    Email outbox (dev):      http://{base}:{port}/dev/outbox/")
+            smtp = _inbound_smtp(env)
+            if smtp is not None:
+                inbound = env.get("INBOUND_EMAIL_DOMAIN", "mail.localhost")
+                print(
+                    f"    Email in:                smtp://{smtp[0]}:{smtp[1]}  "
+                    f"(send to demo@{inbound})"
+                )
             print(f"    Health:                  http://{base}:{port}/healthz\n", flush=True)
         else:
             print(f"The web server did not open port {port} within 60 s; see the web lines above.")
         return sup.wait()
 
 
+def _inbound_smtp(env: dict[str, str]) -> tuple[str, str] | None:
+    """(host, port) of the built-in SMTP receiver, or None when INBOUND_SMTP_ENABLED is off."""
+    # The same spellings django-environ reads as true in helpdesk/settings/env.py.
+    enabled = env.get("INBOUND_SMTP_ENABLED", "true").strip().lower()
+    if enabled not in ("true", "on", "ok", "y", "yes", "1"):
+        return None
+    return env.get("INBOUND_SMTP_HOST", "127.0.0.1"), env.get("INBOUND_SMTP_PORT", "2525")
+
+
 def _extra_processes(env: dict[str, str]) -> list[tuple[str, list[str]]]:
-    """Hook for later channels (the SMTP receiver comes with the email issue)."""
-    return []
+    """Processes beside web, worker and beat: the SMTP receiver when it is enabled."""
+    if _inbound_smtp(env) is None:
+        return []
+    return [("smtp", [sys.executable, str(ROOT / "manage.py"), "email_receiver"])]
 
 
 def test(argv: list[str]) -> int:

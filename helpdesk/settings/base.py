@@ -168,6 +168,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+from helpdesk.settings.anymail import *  # noqa: E402,F403
 from helpdesk.settings.api import *  # noqa: E402,F403
 from helpdesk.settings.auth import *  # noqa: E402,F403
 from helpdesk.settings.cache import *  # noqa: E402,F403

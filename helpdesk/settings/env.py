@@ -38,6 +38,11 @@ EMAIL_MAX_MB = env.int("EMAIL_MAX_MB", default=25)
 EMAIL_ATTACHMENT_MAX_MB = env.int("EMAIL_ATTACHMENT_MAX_MB", default=15)
 # Key for secrets kept in the database (IMAP passwords); derived from SECRET_KEY when unset.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+# Inbound email webhooks (settings/anymail.py): basic-auth "user:password" values, Mailgun's HTTP
+# webhook signing key, and the SNS topics Amazon SES may post from.
+ANYMAIL_WEBHOOK_SECRET = env.list("ANYMAIL_WEBHOOK_SECRET", default=[])
+MAILGUN_WEBHOOK_SIGNING_KEY = env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default="")
+AMAZON_SES_INBOUND_TOPIC_ARNS = env.list("AMAZON_SES_INBOUND_TOPIC_ARNS", default=[])
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / ".data" / "media"))
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 TENANT_SPARE_SCHEMAS = env.int("TENANT_SPARE_SCHEMAS", default=3)

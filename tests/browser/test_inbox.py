@@ -1,4 +1,6 @@
-"""The agent inbox in real Chromium against a real daphne (HTTP and the agent WebSocket).
+"""The agent inbox in real Chromium against a real daphne (HTTP and the agent WebSocket): the
+chat flow through the ticket list. Filters, ticket edits, merging and email are in
+test_ticket_inbox.py.
 
 Customer messages are stored through chat.services.messages.message_create, in a thread of
 their own: Playwright's sync API keeps an event loop in the test's thread, where the service's
@@ -23,12 +25,14 @@ from django.db import connections
 from django.db.models import F
 from django_tenants.utils import tenant_context
 
-from chat.models import CannedResponse, Conversation, Message
+from chat.models import CannedResponse, Conversation, EmailMessage, Message
 from chat.services.attachments import attachment_upload
-from chat.services.conversations import conversation_read_by_visitor
+from chat.services.conversations import conversation_open, conversation_read_by_visitor
 from chat.services.messages import message_create
 from chat.services.typing import typing_from_visitor
 from helpdesk.contacts.models import Contact
+from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.services.fields import ticket_assign
 from tenants.agents.models import User
 from tests.factories import AGENT_PASSWORD, AgentFactory, ConversationFactory, host_of
 
@@ -83,6 +87,14 @@ def new_conversation(tenant, *, name: str, email: str = "", messages=(), **conta
     return in_thread(write)
 
 
+def ticket_of(tenant, conversation_id: int) -> int:
+    def read():
+        with tenant_context(tenant):
+            return Conversation.objects.get(pk=conversation_id).ticket_id
+
+    return in_thread(read)
+
+
 def stored(tenant, **filters):
     def read():
         with tenant_context(tenant):
@@ -105,13 +117,13 @@ def _canned(tenant, shortcut: str, title: str, body: str) -> None:
         CannedResponse.objects.create(shortcut=shortcut, title=title, body=body)
 
 
-def sign_in_to_inbox(page, tenant, port: int, agent, path: str = "/inbox/"):
+def sign_in_to_inbox(page, tenant, port: int, agent, path: str = "/inbox/", lands_on=None):
     base = f"http://{host_of(tenant)}:{port}"
     page.goto(f"{base}/accounts/login/?next={path}")
     page.get_by_label("Email").fill(agent.email)
     page.get_by_label("Password").fill(AGENT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(re.escape(path) + "$"))
+    page.wait_for_url(re.compile(re.escape(lands_on or path) + "$"))
     page.locator('#ib-conn[data-state="open"]').wait_for()
     return base
 
@@ -135,18 +147,24 @@ def test_agent_answers_a_live_chat_without_reloading(make_tenant, daphne, new_pa
 
     in_thread(lambda: _canned(tenant, "shipping", "Shipping times", CANNED_BODY))
 
+    ana_ticket = ticket_of(tenant, ana)
+
     page = new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     sign_in_to_inbox(page, tenant, daphne.port, agent)
     # Gone if anything reloads the page: everything below must happen live.
     page.evaluate("window.__sameDocument = true")
-    conversations = page.locator("#ib-conv-list")
+    tickets = page.locator("#ib-ticket-list")
     thread = page.locator("#ib-message-list")
 
-    # The waiting conversation is listed; opening it shows its history and the customer.
-    conversations.get_by_text("Ana Souza").click()
-    page.wait_for_url(re.compile(rf"/inbox/c/{ana}/$"))
+    # The waiting chat is listed as a ticket; opening it shows its history and the customer.
+    row = tickets.locator(f'a[data-id="{ana_ticket}"]')
+    assert "Ana Souza" in row.inner_text() and "Hi! Where is my order?" in row.inner_text()
+    assert row.locator(".ib-channel-web").count() == 1
+    assert row.locator(".ib-status-new").inner_text() == "New"
+    tickets.get_by_text("Ana Souza").click()
+    page.wait_for_url(re.compile(rf"/inbox/tickets/{ana_ticket}/$"))
     thread.get_by_text("Hi! Where is my order?").wait_for()
     # At this width the customer panel is a drawer behind a button.
     page.get_by_role("button", name="Customer details").click()
@@ -162,9 +180,11 @@ def test_agent_answers_a_live_chat_without_reloading(make_tenant, daphne, new_pa
     customer_says(tenant, ana, "It was due yesterday.")
     thread.get_by_text("It was due yesterday.").wait_for()
 
-    # A brand-new conversation appears in the list by itself, with its unread count.
-    ben = new_conversation(tenant, name="Ben Carter", messages=["Do you ship to Canada?"])
-    item = conversations.locator(f'a[data-id="{ben}"]')
+    # A brand-new chat appears in the list by itself as a ticket, with its unread count.
+    ben = ticket_of(
+        tenant, new_conversation(tenant, name="Ben Carter", messages=["Do you ship to Canada?"])
+    )
+    item = tickets.locator(f'a[data-id="{ben}"]')
     item.wait_for()
     assert "Do you ship to Canada?" in item.inner_text()
     assert item.locator(".ib-unread > [aria-hidden]").inner_text() == "1"
@@ -231,10 +251,10 @@ def test_agent_answers_a_live_chat_without_reloading(make_tenant, daphne, new_pa
     assert thread.locator(".ib-body", has_text=XSS).count() == 1
     assert thread.locator("img").count() == 0
     assert page.locator('a[href^="javascript:"]').count() == 0
-    hostile = new_conversation(tenant, name=XSS, messages=[XSS])
-    conversations.locator(f'a[data-id="{hostile}"]').wait_for()
-    assert XSS in conversations.locator(f'a[data-id="{hostile}"]').inner_text()
-    assert page.locator("#ib-conv-list img").count() == 0
+    hostile = ticket_of(tenant, new_conversation(tenant, name=XSS, messages=[XSS]))
+    tickets.locator(f'a[data-id="{hostile}"]').wait_for()
+    assert XSS in tickets.locator(f'a[data-id="{hostile}"]').inner_text()
+    assert page.locator("#ib-ticket-list img").count() == 0
 
     # A picture sent from the attach button shows inline, served by the access-checked view.
     page.locator("#ib-file").set_input_files(
@@ -247,27 +267,28 @@ def test_agent_answers_a_live_chat_without_reloading(make_tenant, daphne, new_pa
     assert re.fullmatch(r"/attachments/[0-9a-f-]{36}/", picture.get_attribute("src"))
     assert picture.evaluate("img => img.decode().then(() => img.naturalWidth)") == 480
 
-    # Assign to me and resolve, through the header's actions.
-    page.locator("#ib-assign [data-menu-trigger]").click()
-    page.get_by_role("menuitem", name="Assign to me").click()
-    page.locator("#ib-assign-label", has_text="You").wait_for()
-    page.locator("#ib-resolve").click()
-    page.locator("#ib-thread-sub .ib-status-resolved").wait_for()
+    # Assign to me and solve, from the ticket header; the chat follows its ticket.
+    page.get_by_label("Assignee", exact=True).select_option(str(agent.pk))
+    page.locator("#ib-thread-sub .ib-status-open").wait_for()
+    page.get_by_label("Status", exact=True).select_option("solved")
+    page.locator("#ib-thread-sub .ib-status-solved").wait_for()
 
     def state():
         with tenant_context(tenant):
-            return Conversation.objects.values_list("status", "assignee_id").get(pk=ana)
+            conversation = Conversation.objects.select_related("ticket").get(pk=ana)
+            return conversation.status, conversation.ticket.status, conversation.ticket.assignee_id
 
-    assert wait_until(lambda: state() == ("resolved", agent.pk))
-    # Resolved conversations leave the Open list.
-    conversations.locator(f'a[data-id="{ana}"]').wait_for(state="detached")
+    assert wait_until(lambda: state() == ("resolved", "solved", agent.pk))
+    # Solved tickets leave the Active list.
+    tickets.locator(f'a[data-id="{ana_ticket}"]').wait_for(state="detached")
 
-    # Reopened, then snoozed until tomorrow 9:00 in the agent's time zone.
-    page.locator("#ib-resolve", has_text="Reopen").click()
-    assert wait_until(lambda: state() == ("open", agent.pk))
-    page.locator("#ib-snooze [data-menu-trigger]").click()
+    # Reopened, then on hold until tomorrow 9:00 in the agent's time zone.
+    page.get_by_label("Status", exact=True).select_option("open")
+    assert wait_until(lambda: state() == ("open", "open", agent.pk))
+    page.locator("#ib-hold [data-menu-trigger]").click()
     page.get_by_role("menuitem", name=re.compile("^Tomorrow")).click()
-    page.locator("#ib-thread-sub .ib-status-snoozed").wait_for()
+    page.locator("#ib-thread-sub .ib-status-on_hold").wait_for()
+    page.locator("#ib-snooze-banner", has_text="On hold until tomorrow").wait_for()
 
     def snoozed_until():
         with tenant_context(tenant):
@@ -299,7 +320,15 @@ def test_history_pages_back_and_a_restart_loses_nothing(make_tenant, daphne, new
     )
 
     page = new_page()
-    sign_in_to_inbox(page, tenant, daphne.port, agent, path=f"/inbox/c/{chat}/")
+    # The old link to the conversation lands on its ticket.
+    sign_in_to_inbox(
+        page,
+        tenant,
+        daphne.port,
+        agent,
+        path=f"/inbox/c/{chat}/",
+        lands_on=f"/inbox/tickets/{ticket_of(tenant, chat)}/",
+    )
     thread = page.locator("#ib-message-list")
     thread.get_by_text("Message 120", exact=True).wait_for()
     assert thread.get_by_text("Message 1", exact=True).count() == 0
@@ -359,12 +388,34 @@ def _photo() -> bytes:
 
 
 def _age(conversation, *, minutes: int) -> None:
-    """Move a conversation and its messages back in time (the screenshot's list isn't all "now")."""
+    """Move a conversation, its messages and its ticket back in time (the screenshot's list
+    isn't all "now")."""
     delta = timedelta(minutes=minutes)
     Conversation.objects.filter(pk=conversation.pk).update(
         last_activity_at=F("last_activity_at") - delta, created_at=F("created_at") - delta
     )
     Message.objects.filter(conversation=conversation).update(created_at=F("created_at") - delta)
+    Ticket.objects.filter(conversations=conversation).update(
+        last_activity_at=F("last_activity_at") - delta, created_at=F("created_at") - delta
+    )
+
+
+def _email_in(conversation, *, name: str, address: str, subject: str, text: str, n: int):
+    """A customer's email on an email conversation, stored as ingestion would store it."""
+    message = message_create(conversation=conversation, sender_kind="customer", body=text).message
+    EmailMessage.objects.create(
+        message=message,
+        direction="in",
+        message_id_header=f"<screenshot-{n}@mail.example>",
+        from_address=address,
+        from_name=name,
+        to=["support@acme-outdoor.example"],
+        subject=subject,
+        html=f"<p>{text}</p>",
+        quoted_text="",
+        delivery_status="received",
+    )
+    return message
 
 
 def test_inbox_screenshot(make_tenant, daphne, new_page):
@@ -374,16 +425,94 @@ def test_inbox_screenshot(make_tenant, daphne, new_page):
 
     def scene():
         with tenant_context(tenant):
+            # (minutes ago, name, email, country, channel, subject, text, assignee, priority, tags)
             others = [
-                ("Tom Becker", "tom@example.de", "DE", "Is the trail tent in green?", None),
-                ("Priya Nair", "priya@example.in", "IN", "Thanks, that fixed it!", agent),
-                ("Lucas Martin", "", "FR", "Can I change my delivery address?", None),
-                ("Emma Wilson", "emma@example.co.uk", "GB", "Is the 30% discount still on?", mei),
+                (
+                    4,
+                    "Tom Becker",
+                    "tom@example.de",
+                    "DE",
+                    "email",
+                    "Trail 2 tent in green?",
+                    "Hi, is the Trail 2 tent available in green? I'd need it by Friday.",
+                    None,
+                    "normal",
+                    ["pre-sale"],
+                ),
+                (
+                    38,
+                    "Priya Nair",
+                    "priya@example.in",
+                    "IN",
+                    "web",
+                    "",
+                    "Thanks, that fixed it!",
+                    agent,
+                    "normal",
+                    [],
+                ),
+                (
+                    95,
+                    "Lucas Martin",
+                    "lucas@example.fr",
+                    "FR",
+                    "email",
+                    "Change of delivery address, order #4398",
+                    "Can I still change the delivery address of order #4398?",
+                    None,
+                    "high",
+                    ["address-change"],
+                ),
+                (
+                    260,
+                    "Emma Wilson",
+                    "emma@example.co.uk",
+                    "GB",
+                    "web",
+                    "",
+                    "Is the 30% discount still on?",
+                    mei,
+                    "low",
+                    ["discount"],
+                ),
+                (
+                    340,
+                    "Sofia Rossi",
+                    "sofia@example.it",
+                    "IT",
+                    "email",
+                    "Refund for returned boots",
+                    "I sent the boots back two weeks ago and haven't had my refund yet.",
+                    mei,
+                    "urgent",
+                    ["refund", "returns", "vip"],
+                ),
             ]
-            for age, (name, email, country, text, assignee) in zip((4, 38, 95, 260), others):
+            for n, (
+                age,
+                name,
+                email,
+                country,
+                channel,
+                subject,
+                text,
+                assignee,
+                priority,
+                tags,
+            ) in enumerate(others):
                 contact = Contact.objects.create(name=name, email=email, country=country)
-                conversation = ConversationFactory(contact=contact, assignee=assignee)
-                message_create(conversation=conversation, sender_kind="customer", body=text)
+                conversation = ConversationFactory(
+                    contact=contact, channel=channel, subject=subject, assignee=assignee
+                )
+                if channel == "email":
+                    _email_in(
+                        conversation, name=name, address=email, subject=subject, text=text, n=n
+                    )
+                else:
+                    message_create(conversation=conversation, sender_kind="customer", body=text)
+                Ticket.objects.filter(conversations=conversation).update(
+                    priority=priority, tags=tags
+                )
                 _age(conversation, minutes=age)
             contact = Contact.objects.create(
                 name="Ana Souza",
@@ -406,11 +535,26 @@ def test_inbox_screenshot(make_tenant, daphne, new_page):
             message_create(
                 conversation=old, sender_kind="agent", sender_agent=mei, body="We do, in 5-7 days."
             )
-            old.status = Conversation.Status.RESOLVED
-            old.save(update_fields=["status"])
-            conversation = ConversationFactory(
+            Conversation.objects.filter(pk=old.pk).update(status=Conversation.Status.RESOLVED)
+            Ticket.objects.filter(conversations=old).update(status=Ticket.Status.SOLVED)
+            # Ana wrote by email first, then came to the chat: one ticket, two conversations.
+            mail = ConversationFactory(
+                contact=contact, channel="email", subject="Tent arrived damaged (order #4411)"
+            )
+            _email_in(
+                mail,
+                name="Ana Souza",
+                address="ana.souza@example.com",
+                subject="Tent arrived damaged (order #4411)",
+                text="Hello, my tent arrived this morning and the box was crushed.",
+                n=99,
+            )
+            _age(mail, minutes=40)
+            ticket = Ticket.objects.get(conversations=mail)
+            conversation = conversation_open(
                 contact=contact,
-                assignee=agent,
+                channel="web",
+                on_ticket=ticket,
                 started_context={
                     "fields": {"order": "#4411"},
                     "page_url": "https://shop.acme-outdoor.example/orders/4411",
@@ -418,6 +562,8 @@ def test_inbox_screenshot(make_tenant, daphne, new_page):
                     "referrer": "https://www.google.com/",
                 },
             )
+            ticket_assign(ticket=ticket, assignee_id=agent.pk, actor=agent)
+            Ticket.objects.filter(pk=ticket.pk).update(priority="high", tags=["damaged", "carrier"])
             say = lambda kind, body, **kw: message_create(  # noqa: E731
                 conversation=conversation, sender_kind=kind, body=body, **kw
             )
@@ -460,8 +606,17 @@ def test_inbox_screenshot(make_tenant, daphne, new_page):
 
     page = new_page()
     page.set_viewport_size({"width": 1440, "height": 900})
-    sign_in_to_inbox(page, tenant, daphne.port, agent, path=f"/inbox/c/{ana}/")
+    sign_in_to_inbox(
+        page,
+        tenant,
+        daphne.port,
+        agent,
+        path=f"/inbox/c/{ana}/",
+        lands_on=f"/inbox/tickets/{ticket_of(tenant, ana)}/",
+    )
     page.locator("#ib-message-list").get_by_text("Wow, that was fast").wait_for()
+    page.locator("#ib-ticket-list .ib-channel-email").nth(3).wait_for()
+    page.locator("#ib-conv-tabs [role=tab]").nth(1).wait_for()
     page.locator("#ib-customer-body").get_by_text("Order #4411 · Acme Outdoor").first.wait_for()
     page.locator("#ib-message-list img").evaluate("img => img.decode()")
     in_thread(

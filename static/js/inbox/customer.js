@@ -1,4 +1,5 @@
-// The customer panel: who the customer is, where they are and what they were looking at.
+// The customer panel: who the customer is, where they are and what they were looking at, and
+// their other tickets.
 import { avatar, h, icon } from "./dom.js";
 import {
   countryLabel, describeUserAgent, externalLink, fullDate, humanKey, languageLabel, localTimeIn,
@@ -6,7 +7,7 @@ import {
 } from "./format.js";
 
 const EMAIL_RE = /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/;
-const STATUS_LABELS = { open: "Open", pending: "Pending", snoozed: "Snoozed", resolved: "Resolved" };
+import { CHANNEL_LABELS, STATUS_LABELS, ticketTitle } from "./tickets.js";
 
 function row(label, value) {
   if (value === null || value === undefined || value === "") return null;
@@ -32,7 +33,9 @@ function section(title, ...content) {
   return h("section", { class: "ib-cp-section", "aria-labelledby": id }, h("h3", { id, text: title }), body);
 }
 
-export function renderCustomer(root, detail, { prechatLabels = {}, hrefFor }) {
+// `detail` is the shown conversation's (contact in full, how the chat started); `ticket` the
+// open ticket's summary; `otherTickets` the customer's other tickets (null while loading).
+export function renderCustomer(root, detail, { prechatLabels = {}, hrefFor, ticket = null, otherTickets = null }) {
   if (!detail) {
     root.replaceChildren();
     return;
@@ -86,42 +89,59 @@ export function renderCustomer(root, detail, { prechatLabels = {}, hrefFor }) {
     ? h("dl", { class: "ib-dl" }, fields.map(([key, value]) => row(prechatLabels[key] || humanKey(key), String(value))))
     : null;
 
-  const previous = Array.isArray(detail.previous_conversations) ? detail.previous_conversations : [];
-  const history = previous.length
-    ? h(
-        "ul",
-        { class: "ib-prev" },
-        previous.map((c) =>
+  let history;
+  if (otherTickets === null) {
+    history = h("p", { class: "muted small" }, h("span", { class: "ib-spinner", "aria-hidden": "true" }), " Loading…");
+  } else if (otherTickets.length) {
+    history = h(
+      "ul",
+      { class: "ib-prev" },
+      otherTickets.map((t) =>
+        h(
+          "li",
+          {},
           h(
-            "li",
-            {},
+            "a",
+            { href: hrefFor(t.id), dataset: { ticketId: t.id } },
             h(
-              "a",
-              { href: hrefFor(c.id), dataset: { conversationId: c.id } },
-              h("span", { class: "ib-prev-top" }, h("span", { class: `ib-status ib-status-${c.status}`, text: STATUS_LABELS[c.status] || c.status }), h("time", { datetime: c.last_activity_at || c.created_at, text: fullDate(c.last_activity_at || c.created_at) })),
-              h("span", { class: "ib-prev-text", text: c.last_message_preview || "No messages" }),
+              "span",
+              { class: "ib-prev-top" },
+              h("span", { class: "ib-prev-no", text: `#${t.number}` }),
+              h("span", { class: `ib-status ib-status-${t.status}`, text: STATUS_LABELS[t.status] || t.status }),
+              h("time", { datetime: t.last_activity_at || t.created_at, text: fullDate(t.last_activity_at || t.created_at) }),
             ),
+            h("span", { class: "ib-prev-text", text: ticketTitle(t) }),
           ),
         ),
-      )
-    : h("p", { class: "muted small", text: "No earlier conversations." });
+      ),
+    );
+  } else {
+    history = h("p", { class: "muted small", text: "No other tickets." });
+  }
 
-  const conversation = h(
+  const failing = ticket?.requester?.email_failing
+    ? h("div", { class: "ib-cp-warning", role: "note" }, icon("ibi-alert", "icon icon-sm"), h("span", { text: "Mail to this address bounced. Replies by email may not arrive; check the address with the customer." }))
+    : null;
+
+  const channel = CHANNEL_LABELS[detail.channel] || detail.channel;
+  const about = h(
     "dl",
     { class: "ib-dl" },
-    row("Started", detail.created_at ? fullDate(detail.created_at) : null),
-    row("Channel", detail.channel === "web" ? "Web chat" : detail.channel),
-    row("ID", `#${detail.id}`),
+    row("Ticket", ticket ? `#${ticket.number}` : null),
+    row("Opened", ticket?.created_at ? fullDate(ticket.created_at) : null),
+    row("Channels", ticket ? (ticket.channels || []).map((c) => CHANNEL_LABELS[c] || c).join(", ") : null),
+    row("This thread", detail.created_at ? `${channel}, started ${fullDate(detail.created_at)}` : channel),
   );
 
   root.replaceChildren(
     ...[
       head,
+      failing,
       section("Details", details),
       section("Pages", pages.childElementCount ? pages : null),
       section("Pre-chat answers", answers),
-      section("Previous conversations", history),
-      section("Conversation", conversation),
+      section("Other tickets", history),
+      section("Ticket", about),
     ].filter(Boolean),
   );
 }

@@ -1,78 +1,99 @@
-// The conversation list: one link per conversation (so it can open in a new tab), kept in
-// "newest activity first" order as summaries arrive; arrow keys move between items.
+// The ticket list: one link per ticket (so it can open in a new tab), in the order the filters
+// ask for; j / k and the arrow keys move between items, Enter opens one.
 import { avatar, h, icon } from "./dom.js";
-import { fullDate, relativeTime, whenLabel } from "./format.js";
+import { fullDate, relativeTime } from "./format.js";
+import { CHANNEL_ICONS, CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS, ticketTitle } from "./tickets.js";
 
-export function byActivity(a, b) {
-  const diff = new Date(b.last_activity_at) - new Date(a.last_activity_at);
-  return diff || b.id - a.id;
+const TAGS_SHOWN = 2;
+
+function channelIcons(ticket) {
+  const channels = (ticket.channels || []).filter((c) => CHANNEL_ICONS[c]);
+  return h(
+    "span",
+    { class: "ib-channels" },
+    channels.map((c) => h("span", { class: `ib-channel ib-channel-${c}`, title: CHANNEL_LABELS[c] }, icon(CHANNEL_ICONS[c], "icon icon-sm"), h("span", { class: "sr-only", text: `${CHANNEL_LABELS[c]} ` }))),
+  );
 }
 
-function preview(summary, me) {
-  const text = summary.last_message_preview || "";
-  if (!text) return h("span", { class: "ib-conv-preview is-empty", text: "No messages yet" });
-  const el = h("span", { class: "ib-conv-preview" });
-  if (summary.last_message_sender_kind === "agent") {
+function titleLine(ticket) {
+  const el = h("span", { class: "ib-conv-preview ib-ticket-subject" });
+  if (!ticket.subject && !ticket.last_message_preview) {
+    el.classList.add("is-empty");
+    el.textContent = "No messages yet";
+    return el;
+  }
+  if (!ticket.subject && ticket.last_message_sender_kind === "agent") {
     el.append(h("span", { class: "ib-conv-you", "aria-hidden": "true", text: "↩ " }), h("span", { class: "sr-only", text: "Reply: " }));
   }
-  el.append(text);
+  el.append(ticketTitle(ticket));
   return el;
 }
 
-function itemElement(summary, { href, selected, me }) {
-  const name = summary.contact?.name || `Visitor ${summary.contact?.id ?? ""}`.trim();
-  const unread = Number(summary.agent_unread_count) || 0;
-  const assignee = summary.assignee;
-  const time = h("time", { class: "ib-conv-time", datetime: summary.last_activity_at, title: fullDate(summary.last_activity_at), text: relativeTime(summary.last_activity_at) });
-  const meta = [];
-  if (summary.status === "snoozed" && summary.snoozed_until) {
-    meta.push(h("span", { class: "ib-conv-tag" }, icon("ibi-clock", "icon icon-sm"), `Until ${whenLabel(summary.snoozed_until)}`));
-  }
-  if (assignee) {
-    meta.push(h("span", { class: "ib-conv-assignee", text: assignee.id === me.id ? "You" : assignee.name }));
-  } else {
-    meta.push(h("span", { class: "ib-conv-assignee is-none", text: "Unassigned" }));
-  }
+function itemElement(ticket, { href, selected, me }) {
+  const name = ticket.requester?.name || `Visitor ${ticket.requester?.id ?? ""}`.trim();
+  const unread = Number(ticket.unread_count) || 0;
+  const assignee = ticket.assignee;
+  const time = h("time", { class: "ib-conv-time", datetime: ticket.last_activity_at, title: fullDate(ticket.last_activity_at), text: relativeTime(ticket.last_activity_at) });
+  const tags = ticket.tags || [];
+  const meta = [
+    h("span", { class: `ib-status ib-status-${ticket.status}`, text: STATUS_LABELS[ticket.status] || ticket.status }),
+    ticket.priority && ticket.priority !== "normal"
+      ? h("span", { class: `ib-priority ib-priority-${ticket.priority}`, text: PRIORITY_LABELS[ticket.priority] || ticket.priority })
+      : null,
+    tags.slice(0, TAGS_SHOWN).map((tag) => h("span", { class: "ib-tag", text: tag })),
+    tags.length > TAGS_SHOWN ? h("span", { class: "ib-tag-more", title: tags.slice(TAGS_SHOWN).join(", "), text: `+${tags.length - TAGS_SHOWN}` }) : null,
+  ];
+  const owner = assignee
+    ? h("span", { class: "ib-owner", title: `Assigned to ${assignee.id === me.id ? "you" : assignee.name}` },
+      avatar(assignee.name, { size: "ib-avatar-xs", key: `a:${assignee.name}` }),
+      h("span", { class: "sr-only", text: `Assigned to ${assignee.id === me.id ? "you" : assignee.name}` }))
+    : h("span", { class: "ib-owner is-none", title: "Unassigned", text: "Unassigned" });
   const link = h(
     "a",
     {
-      class: `ib-conv${unread ? " is-unread" : ""}`,
+      class: `ib-conv ib-ticket${unread ? " is-unread" : ""}`,
       href,
       "aria-current": selected ? "true" : null,
-      dataset: { id: summary.id },
+      dataset: { id: ticket.id, number: ticket.number },
     },
-    avatar(name, { key: `c:${name}` }),
     h(
       "span",
       { class: "ib-conv-main" },
-      h("span", { class: "ib-conv-top" }, h("span", { class: "ib-conv-name", text: name }), time),
+      h(
+        "span",
+        { class: "ib-conv-top" },
+        channelIcons(ticket),
+        h("span", { class: "ib-ticket-no", text: `#${ticket.number}` }),
+        h("span", { class: "ib-conv-name", text: name }),
+        time,
+      ),
       h(
         "span",
         { class: "ib-conv-mid" },
-        preview(summary, me),
+        titleLine(ticket),
         unread
           ? h("span", { class: "ib-unread" }, h("span", { "aria-hidden": "true", text: unread > 99 ? "99+" : String(unread) }), h("span", { class: "sr-only", text: `, ${unread} unread` }))
           : null,
       ),
-      h("span", { class: "ib-conv-meta" }, meta),
+      h("span", { class: "ib-conv-meta" }, h("span", { class: "ib-meta-left" }, meta), owner),
     ),
   );
-  return h("li", { dataset: { id: summary.id } }, link);
+  return h("li", { dataset: { id: ticket.id } }, link);
 }
 
-export class ConversationListView {
+export class TicketListView {
   constructor(root, { hrefFor, me, onOpen }) {
     this.root = root;
     this.hrefFor = hrefFor;
     this.me = me;
     this.onOpen = onOpen;
-    this.items = []; // summaries in display order
+    this.items = []; // tickets in display order
     this.selectedId = null;
     root.addEventListener("click", (event) => {
       const link = event.target.closest("a.ib-conv");
       if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
       event.preventDefault();
-      this.onOpen(Number(link.dataset.id), { focusComposer: false });
+      this.onOpen(Number(link.dataset.id));
     });
     root.addEventListener("keydown", (event) => {
       const link = event.target.closest("a.ib-conv");
@@ -84,20 +105,42 @@ export class ConversationListView {
     });
   }
 
+  links() {
+    return [...this.root.querySelectorAll("a.ib-conv")];
+  }
+
   focusRelative(link, step) {
-    const links = [...this.root.querySelectorAll("a.ib-conv")];
+    const links = this.links();
     let index = links.indexOf(link);
     if (step === -Infinity) index = 0;
     else if (step === Infinity) index = links.length - 1;
     else index = Math.min(links.length - 1, Math.max(0, index + step));
     links[index]?.focus();
+    links[index]?.scrollIntoView({ block: "nearest" });
+  }
+
+  // j / k from anywhere but a text field: from the focused item, else from the open ticket.
+  move(step) {
+    const links = this.links();
+    if (!links.length) return;
+    const focused = document.activeElement?.closest?.("a.ib-conv");
+    const from = focused && this.root.contains(focused)
+      ? focused
+      : links.find((l) => Number(l.dataset.id) === this.selectedId);
+    if (!from) {
+      const first = links[step > 0 ? 0 : links.length - 1];
+      first.focus();
+      first.scrollIntoView({ block: "nearest" });
+      return;
+    }
+    this.focusRelative(from, step);
   }
 
   render(items) {
-    this.items = [...items].sort(byActivity);
+    this.items = items;
     const focusedId = document.activeElement?.closest?.("a.ib-conv")?.dataset.id;
-    const nodes = this.items.map((summary) =>
-      itemElement(summary, { href: this.hrefFor(summary.id), selected: summary.id === this.selectedId, me: this.me }),
+    const nodes = items.map((ticket) =>
+      itemElement(ticket, { href: this.hrefFor(ticket.id), selected: ticket.id === this.selectedId, me: this.me }),
     );
     this.root.replaceChildren(...nodes);
     if (focusedId) this.root.querySelector(`a.ib-conv[data-id="${CSS.escape(focusedId)}"]`)?.focus({ preventScroll: true });
@@ -105,19 +148,10 @@ export class ConversationListView {
 
   select(id) {
     this.selectedId = id;
-    for (const link of this.root.querySelectorAll("a.ib-conv")) {
+    for (const link of this.links()) {
       if (Number(link.dataset.id) === id) link.setAttribute("aria-current", "true");
       else link.removeAttribute("aria-current");
     }
-  }
-
-  // j / k: the next or previous conversation after the open one.
-  neighbour(step) {
-    if (!this.items.length) return null;
-    const index = this.items.findIndex((s) => s.id === this.selectedId);
-    if (index === -1) return this.items[step > 0 ? 0 : this.items.length - 1].id;
-    const next = this.items[index + step];
-    return next ? next.id : null;
   }
 
   refreshTimes() {

@@ -1,6 +1,8 @@
 // One message as DOM: a customer, agent or internal-note bubble, or a system line. Every text
 // goes in through textContent; links only for http(s); images inline from /attachments/<id>/.
+// Emails get their mail parts (email.js) around the same text.
 import { avatar, h, icon } from "./dom.js";
+import { autoReplyTag, deliveryChip, emailExtras, emailHeader, parseErrorNotice } from "./email.js";
 import { fileSize, fullDate, linkify, timeOfDay } from "./format.js";
 
 const INLINE_IMAGE_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
@@ -53,9 +55,11 @@ function attachmentList(attachments) {
 }
 
 // A message that is stored (has a seq) or one of ours still on its way (pending).
-export function messageElement(message, { contactName, pending = null }) {
-  const kind = kindOf(message);
-  const name = authorName(message, contactName);
+export function messageElement(message, { contactName, ticketSubject = "", pending = null }) {
+  const email = message.email && typeof message.email === "object" ? message.email : null;
+  // An automatic email (the acknowledgement) is a letter we sent, shown as one.
+  const kind = kindOf(message) === "system" && email ? "agent" : kindOf(message);
+  const name = authorName(message, contactName) || (email ? "Automatic reply" : "");
   const created = message.created_at;
   if (kind === "system") {
     return h(
@@ -64,21 +68,34 @@ export function messageElement(message, { contactName, pending = null }) {
       h("div", { class: "ib-system-line" }, linkify(message.body), created ? h("time", { datetime: created, title: fullDate(created), text: ` · ${timeOfDay(created)}` }) : null),
     );
   }
-  const li = h("li", { class: `ib-msg ib-msg-${kind}`, dataset: { seq: message.seq ?? "", kind } });
+  const li = h("li", { class: `ib-msg ib-msg-${kind}${email ? " ib-msg-email" : ""}`, dataset: { seq: message.seq ?? "", kind } });
   if (pending) li.dataset.clientId = pending.clientId;
   const head = h(
     "div",
     { class: "ib-msg-head" },
     h("span", { class: "ib-msg-author", text: name }),
+    email ? h("span", { class: "ib-via-email" }, icon("ibi-mail", "icon icon-sm"), h("span", { class: "sr-only", text: "by email" })) : null,
     created ? h("time", { datetime: created, title: fullDate(created), text: timeOfDay(created) }) : null,
+    email ? autoReplyTag(email) : null,
   );
   const bubble = h("div", { class: "ib-bubble" });
   if (kind === "note") {
     bubble.append(h("span", { class: "ib-note-label" }, icon("ibi-lock", "icon icon-sm"), "Internal note"));
   }
+  let extras = null;
+  if (email) {
+    const warning = parseErrorNotice(email);
+    if (warning) bubble.append(warning);
+    bubble.append(emailHeader(email, { ticketSubject }));
+    extras = emailExtras(email);
+  }
   if (message.body) bubble.append(h("div", { class: "ib-body" }, linkify(message.body)));
   const files = attachmentList(message.attachments);
   if (files) bubble.append(files);
+  if (extras) {
+    if (extras.tools) bubble.append(extras.tools);
+    bubble.append(...extras.parts);
+  }
   const spoken = kind === "note" ? `Internal note by ${name}` : name;
   bubble.setAttribute("aria-label", `${spoken}${created ? `, ${fullDate(created)}` : ""}`);
   bubble.setAttribute("role", "group");
@@ -88,7 +105,10 @@ export function messageElement(message, { contactName, pending = null }) {
     avatar(name, { size: "avatar-sm ib-msg-avatar", key: kind === "customer" ? `c:${name}` : `a:${name}` }),
     bubble,
   );
-  li.append(head, row, h("div", { class: "ib-msg-status", "aria-live": "off" }));
+  li.append(head, row);
+  const delivery = email ? deliveryChip(email) : null;
+  if (delivery) li.append(h("div", { class: "ib-msg-delivery" }, delivery));
+  li.append(h("div", { class: "ib-msg-status", "aria-live": "off" }));
   return li;
 }
 

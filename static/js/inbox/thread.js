@@ -6,6 +6,34 @@ import { kindOf, messageElement, senderKey } from "./messages.js";
 
 const GROUP_GAP_MS = 5 * 60 * 1000;
 
+// Put `nodes` in `parent` in this order, touching only what moved: a node taken out of the
+// document and put back reloads any frame inside it (an email's HTML) and loses its scroll.
+function placeInOrder(parent, nodes) {
+  const wanted = new Set(nodes);
+  let cursor = parent.firstChild;
+  const skipUnwanted = () => {
+    while (cursor && !wanted.has(cursor)) {
+      const next = cursor.nextSibling;
+      cursor.remove();
+      cursor = next;
+    }
+  };
+  for (const node of nodes) {
+    skipUnwanted();
+    if (node === cursor) {
+      cursor = cursor.nextSibling;
+      continue;
+    }
+    parent.insertBefore(node, cursor);
+  }
+  skipUnwanted();
+  while (cursor) {
+    const next = cursor.nextSibling;
+    cursor.remove();
+    cursor = next;
+  }
+}
+
 export class ThreadView {
   constructor(root, { onRetry, onLoadOlder }) {
     this.root = root;
@@ -62,7 +90,12 @@ export class ThreadView {
     this.jump.hidden = false;
   }
 
-  render({ messages, pendings, contactName, visitorLastReadSeq, unreadAfter, olderAvailable, loadingOlder, olderError, startedAt }) {
+  // A stored message changed (an email's delivery state): drawn again on the next render.
+  forget(seq) {
+    this.cache.delete(`s:${seq}`);
+  }
+
+  render({ messages, pendings, contactName, ticketSubject = "", channel = "web", visitorLastReadSeq, unreadAfter, olderAvailable, loadingOlder, olderError, startedAt }) {
     this.renderOlder({ olderAvailable, loadingOlder, olderError, contactName, startedAt, empty: !messages.length && !pendings.length });
     const nodes = [];
     let prev = null;
@@ -83,7 +116,7 @@ export class ThreadView {
       }
       let el = this.cache.get(key);
       if (!el) {
-        el = messageElement(item, { contactName, pending });
+        el = messageElement(item, { contactName, ticketSubject, pending });
         this.cache.set(key, el);
       }
       used.add(key);
@@ -107,7 +140,8 @@ export class ThreadView {
         lastAgentSeq = message.seq;
       }
     }
-    if (lastAgentEl) {
+    // Read receipts exist in chats; an email reply shows its delivery state instead.
+    if (lastAgentEl && channel !== "email") {
       const seen = visitorLastReadSeq >= lastAgentSeq;
       this.status(lastAgentEl, seen ? "Seen" : "Sent", seen ? "is-seen" : "");
     }
@@ -124,7 +158,7 @@ export class ThreadView {
       }
     }
     for (const key of [...this.cache.keys()]) if (!used.has(key)) this.cache.delete(key);
-    this.list.replaceChildren(...nodes);
+    placeInOrder(this.list, nodes);
   }
 
   status(el, content, cls = "") {
