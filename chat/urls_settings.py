@@ -3,6 +3,7 @@
 from django.urls import path
 
 from chat.views import settings as views
+from chat.views import settings_email
 
 urlpatterns = [
     path("settings/chat-widget/", views.chat_widget_settings, name="chat_widget_settings"),
@@ -30,6 +31,18 @@ urlpatterns = [
         "settings/canned-responses/<int:canned_response_id>/delete/",
         views.canned_response_delete_view,
         name="canned_response_delete",
+    ),
+    path("settings/email/", settings_email.email_settings, name="email_settings"),
+    path("settings/email/imap/", settings_email.email_settings_imap, name="email_settings_imap"),
+    path(
+        "settings/email/imap/test/",
+        settings_email.email_settings_imap_test,
+        name="email_settings_imap_test",
+    ),
+    path(
+        "settings/email/imap/remove/",
+        settings_email.email_settings_imap_remove,
+        name="email_settings_imap_remove",
     ),
     path(
         "inbox/canned-responses.json",

@@ -25,7 +25,7 @@ class NavEntry:
 
 
 # The pages under Settings that are listed as its tabs.
-SETTINGS_SECTION = ("chat_widget_", "canned_response_")
+SETTINGS_SECTION = ("chat_widget_", "canned_response_", "email_settings")
 
 SIDEBAR = [
     NavEntry("inbox", "Inbox", "inbox", icon="inbox"),
@@ -46,6 +46,7 @@ SIDEBAR = [
 SETTINGS_TABS = [
     NavEntry("general", "General", "workspace_settings", admin_only=True),
     NavEntry("chat_widget", "Chat widget", "chat_widget_settings", admin_only=True),
+    NavEntry("email", "Email", "email_settings", admin_only=True),
     NavEntry("canned", "Canned responses", "canned_response_list"),
 ]
 

@@ -19,4 +19,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "args": ("chat.tasks.conversations_snoozed_wake_task",),
     },
+    # Workspaces' IMAP mailboxes; a mailbox still being polled from the last run is skipped.
+    "imap-mailboxes-poll": {
+        "task": "helpdesk.jobs.tenants_fan_out_task",
+        "schedule": 60.0,
+        "args": ("chat.tasks.imap_mailboxes_poll_task",),
+    },
 }

@@ -29,5 +29,8 @@ INBOUND_SMTP_ENABLED = E.INBOUND_SMTP_ENABLED
 EMAIL_MAX_BYTES = E.EMAIL_MAX_MB * 1024 * 1024
 EMAIL_ATTACHMENT_MAX_BYTES = E.EMAIL_ATTACHMENT_MAX_MB * 1024 * 1024
 FIELD_ENCRYPTION_KEY = E.FIELD_ENCRYPTION_KEY
+# IMAP servers on loopback / private networks are refused (a workspace could otherwise probe the
+# installation's network); on-premise installs with a mail server on the LAN switch this on.
+IMAP_ALLOW_PRIVATE_HOSTS = E.IMAP_ALLOW_PRIVATE_HOSTS
 # Outbound replies: attempts with exponential backoff before a reply is marked failed.
 EMAIL_SEND_MAX_RETRIES = 5

@@ -38,6 +38,7 @@ EMAIL_MAX_MB = env.int("EMAIL_MAX_MB", default=25)
 EMAIL_ATTACHMENT_MAX_MB = env.int("EMAIL_ATTACHMENT_MAX_MB", default=15)
 # Key for secrets kept in the database (IMAP passwords); derived from SECRET_KEY when unset.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+IMAP_ALLOW_PRIVATE_HOSTS = env.bool("IMAP_ALLOW_PRIVATE_HOSTS", default=False)
 # Inbound email webhooks (settings/anymail.py): basic-auth "user:password" values, Mailgun's HTTP
 # webhook signing key, and the SNS topics Amazon SES may post from.
 ANYMAIL_WEBHOOK_SECRET = env.list("ANYMAIL_WEBHOOK_SECRET", default=[])
