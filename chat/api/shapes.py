@@ -36,6 +36,7 @@ class ConversationSummarySerializer(serializers.Serializer):
     """A conversation as the inbox list shows it; the same object agent sockets send."""
 
     id = serializers.IntegerField()
+    ticket_id = serializers.IntegerField(help_text="The ticket this conversation belongs to.")
     status = serializers.ChoiceField(choices=Conversation.Status.choices)
     snoozed_until = serializers.DateTimeField(allow_null=True)
     channel = serializers.ChoiceField(choices=Conversation.Channel.choices)
