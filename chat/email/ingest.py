@@ -174,8 +174,7 @@ def email_ingest(raw: bytes, *, source: str, recipient: str = "", token: str = "
         # Our own outbound mail came back (a forwarding loop): never a customer message.
         return IngestResult("dropped", detail="Our own message.")
     if parsed.is_bounce:
-        for address in parsed.bounced_recipients:
-            contact_email_failing_mark(email=address, reason=parsed.bounce_reason or "Bounced")
+        _bounce_record(parsed)
         return IngestResult("bounce", detail=", ".join(parsed.bounced_recipients))
     if not parsed.from_address:
         return IngestResult("dropped", detail="No sender address.")
@@ -188,6 +187,22 @@ def email_ingest(raw: bytes, *, source: str, recipient: str = "", token: str = "
         if EmailMessage.objects.filter(message_id_header=message_id).exists():
             return IngestResult("duplicate", detail="Already stored.")
         raise
+
+
+def _bounce_record(parsed: ParsedEmail) -> None:
+    """Mark the failed addresses on their contacts and, when the bounce returns one of our
+    mails, that mail as failed."""
+    from chat.email.outbound import email_bounce_record
+    from chat.email.parsing import email_parse
+
+    reason = parsed.bounce_reason or "The receiving server refused the mail."
+    for address in parsed.bounced_recipients:
+        contact_email_failing_mark(email=address, reason=reason)
+    for attachment in parsed.attachments:
+        if attachment.content_type in ("message/rfc822", "text/rfc822-headers"):
+            returned = email_parse(attachment.content).message_id
+            if returned and message_id_ticket(returned) is not None:
+                email_bounce_record(message_id_header=returned, reason=reason)
 
 
 def _store(

@@ -242,3 +242,18 @@ def _failed(email: EmailMessage, reason: str) -> None:
     email.save(update_fields=["delivery_status", "delivery_error", "delivery_attempts"])
     log.warning("Mail %s failed: %s", email.message_id_header, email.delivery_error)
     _broadcast_updated(email)
+
+
+def email_bounce_record(*, message_id_header: str, reason: str) -> bool:
+    """A bounce returned one of our mails: it shows as failed, with the server's reason."""
+    with transaction.atomic():
+        email = (
+            EmailMessage.objects.select_for_update(of=("self",))
+            .select_related("message__conversation__contact")
+            .filter(message_id_header=message_id_header, direction=EmailMessage.Direction.OUTBOUND)
+            .first()
+        )
+        if email is None:
+            return False
+        _failed(email, f"Bounced: {reason}")
+    return True
