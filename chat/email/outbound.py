@@ -12,6 +12,7 @@ import smtplib
 from email.utils import formataddr
 from typing import TYPE_CHECKING
 
+from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
@@ -204,12 +205,17 @@ def email_deliver(*, email_id: int, final_attempt: bool) -> str:
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
             _failed(email, f"The mail server refused the address: {_smtp_reason(exc)}")
             return email.delivery_status
-        except (OSError, smtplib.SMTPException) as exc:
+        except (AnymailError, OSError, smtplib.SMTPException) as exc:
+            if _refused_by_provider(exc):
+                # A provider's API refused this mail (bad address, unverified sender, bad key):
+                # trying again would get the same answer.
+                _failed(email, f"The email provider refused the mail: {_first_line(exc)}")
+                return email.delivery_status
             if final_attempt:
-                _failed(email, f"Could not reach the mail server: {exc}")
+                _failed(email, f"Could not send the mail: {_first_line(exc)}")
                 return email.delivery_status
             # Recorded (committed) before the task schedules its retry.
-            retry_reason = str(exc) or type(exc).__name__
+            retry_reason = _first_line(exc)
             email.delivery_error = f"Retrying: {retry_reason}"[:500]
             email.save(update_fields=["delivery_attempts", "delivery_error"])
             _broadcast_updated(email)
@@ -224,6 +230,17 @@ def email_deliver(*, email_id: int, final_attempt: bool) -> str:
     if retry_reason:
         raise DeliveryRetry(retry_reason)
     return email.delivery_status
+
+
+def _refused_by_provider(exc: Exception) -> bool:
+    if isinstance(exc, AnymailRecipientsRefused):
+        return True
+    status = getattr(exc, "status_code", None) if isinstance(exc, AnymailError) else None
+    return status is not None and 400 <= status < 500 and status != 429
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def _smtp_reason(exc: Exception) -> str:

@@ -20,3 +20,19 @@ AMAZON_SES_INBOUND_TOPIC_ARNS = E.AMAZON_SES_INBOUND_TOPIC_ARNS
 # Where SNS signing certificates and subscription confirmations may be fetched from: Amazon's
 # SNS endpoints over HTTPS only, so a forged notification cannot make us fetch other URLs.
 SNS_URL_RE = r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
+
+# Sending through a provider's API: EMAIL_URL=anymail:<esp> picks the backend (settings/email.py)
+# and ANYMAIL_API_KEY is that provider's key, under the name anymail expects for it.
+_API_KEY_SETTING = {
+    "brevo": "BREVO_API_KEY",
+    "mailersend": "MAILERSEND_API_TOKEN",
+    "mailgun": "MAILGUN_API_KEY",
+    "postmark": "POSTMARK_SERVER_TOKEN",
+    "resend": "RESEND_API_KEY",
+    "sendgrid": "SENDGRID_API_KEY",
+    "sparkpost": "SPARKPOST_API_KEY",
+}
+if E.EMAIL_URL.startswith("anymail:"):
+    _esp = E.EMAIL_URL.split(":", 1)[1].strip("/")
+    if _esp in _API_KEY_SETTING and E.ANYMAIL_API_KEY:
+        ANYMAIL[_API_KEY_SETTING[_esp]] = E.ANYMAIL_API_KEY

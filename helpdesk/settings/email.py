@@ -1,11 +1,14 @@
 from helpdesk.settings import env as E
 
-# EMAIL_URL picks the backend: smtp://user:pass@host:port, smtp+tls://..., or "outbox:" for the
-# development outbox (messages kept as files and readable at /dev/outbox/). Unset means outbox
-# when DEBUG is on and local SMTP otherwise.
+# EMAIL_URL picks the backend: smtp://user:pass@host:port, smtp+tls://..., "anymail:<esp>" for an
+# email provider's API through django-anymail (key in ANYMAIL_API_KEY, see settings/anymail.py),
+# or "outbox:" for the development outbox (messages kept as files and readable at /dev/outbox/).
+# Unset means outbox when DEBUG is on and local SMTP otherwise.
 _url = E.EMAIL_URL or ("outbox:" if E.DEBUG else "smtp://127.0.0.1:25")
 if _url.startswith("outbox:"):
     EMAIL_BACKEND = "helpdesk.devtools.outbox.OutboxEmailBackend"
+elif _url.startswith("anymail:"):
+    EMAIL_BACKEND = f"anymail.backends.{_url.split(':', 1)[1].strip('/')}.EmailBackend"
 else:
     _cfg = E.env.email_url_config(_url)
     EMAIL_BACKEND = _cfg["EMAIL_BACKEND"]

@@ -309,4 +309,4 @@ def test_an_unreachable_mail_server_is_retried_then_marked_failed(
         assert email_deliver(email_id=email.pk, final_attempt=True) == "failed"
         email.refresh_from_db()
     assert email.delivery_attempts == 2
-    assert "Could not reach the mail server" in email.delivery_error
+    assert "Could not send the mail" in email.delivery_error
