@@ -13,8 +13,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from chat.api.messages import MessageCreateSerializer
 from chat.selectors.messages import MESSAGES_PAGE_MAX
-from chat.services.messages import ATTACHMENTS_PER_MESSAGE_MAX, MESSAGE_MAX_CHARS
 from chat.services.replies import conversation_reply
 from helpdesk.api.base import TenantViewSet
 from helpdesk.object_ids import PK_MAX
@@ -47,39 +47,10 @@ class TicketMessageListQuery(serializers.Serializer):
     )
 
 
-class TicketMessageCreateSerializer(serializers.Serializer):
-    """A reply or an internal note in one of the ticket's conversations. Fields not listed here
-    (a sender, a ticket id...) are ignored."""
+class TicketMessageCreateSerializer(MessageCreateSerializer):
+    """A reply or an internal note in one of the ticket's conversations: the conversations API's
+    fields, plus which conversation. Fields not listed here (a sender...) are ignored."""
 
-    body = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        default="",
-        trim_whitespace=False,
-        help_text=f"Plain text, at most {MESSAGE_MAX_CHARS:,} characters; may be empty when "
-        "attachments are sent.",
-    )
-    is_internal = serializers.BooleanField(
-        required=False,
-        default=False,
-        help_text="An internal note: agents only, never sent to the customer.",
-    )
-    client_message_id = serializers.CharField(
-        required=False,
-        allow_null=True,
-        default=None,
-        trim_whitespace=False,
-        max_length=64,
-        help_text="Your id for this send ([A-Za-z0-9_-]{1,64}); a retry with the same id is "
-        "stored (and mailed) once and answered with the stored message (200 instead of 201).",
-    )
-    attachment_ids = serializers.ListField(
-        child=serializers.UUIDField(),
-        required=False,
-        default=list,
-        max_length=ATTACHMENTS_PER_MESSAGE_MAX,
-        help_text="Ids of files an agent uploaded to that conversation and not yet sent.",
-    )
     conversation_id = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -145,7 +116,7 @@ class TicketMessageViewSet(TenantViewSet[Ticket]):
             body=sent["body"],
             is_internal=sent["is_internal"],
             client_message_id=sent["client_message_id"],
-            attachment_ids=sent["attachment_ids"],
+            attachment_ids=sent["attachments"],
         )
         message = write.message
         # The payload reads the conversation's contact and channel from the message.

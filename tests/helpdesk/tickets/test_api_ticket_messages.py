@@ -356,9 +356,9 @@ def test_an_own_upload_is_attached_and_anyone_elses_is_refused(api, tenant):
     elsewhere = _attachment(tenant, other)
 
     refused = api.post(
-        messages_url(ticket.pk), {"body": "x", "attachment_ids": [str(elsewhere.pk)]}
+        messages_url(ticket.pk), {"body": "x", "attachments": [str(elsewhere.pk)]}
     )
-    sent = api.post(messages_url(ticket.pk), {"body": "", "attachment_ids": [str(mine.pk)]})
+    sent = api.post(messages_url(ticket.pk), {"body": "", "attachments": [str(mine.pk)]})
 
     assert_error(refused, 400, "invalid")
     assert sent.status_code == 201, sent.content
@@ -377,9 +377,9 @@ BAD_MESSAGES = [
     {"body": "hi", "client_message_id": "bad id; DROP TABLE"},
     {"body": "hi", "client_message_id": ""},
     {"body": "hi", "is_internal": {"$ne": False}},
-    {"body": "hi", "attachment_ids": "not-a-list"},
-    {"body": "hi", "attachment_ids": ["not-a-uuid"]},
-    {"body": "hi", "attachment_ids": [str(uuid.uuid4())]},
+    {"body": "hi", "attachments": "not-a-list"},
+    {"body": "hi", "attachments": ["not-a-uuid"]},
+    {"body": "hi", "attachments": [str(uuid.uuid4())]},
     {"body": "hi", "conversation_id": "abc"},
     {"body": "hi", "conversation_id": 0},
     {"body": "hi", "conversation_id": 987654},
