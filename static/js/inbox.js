@@ -419,7 +419,17 @@ function renderCustomerPanel() {
   const o = state.open;
   const c = state.conv;
   if (!o || !c?.detail) return;
-  renderCustomer(customerRoot, c.detail, { prechatLabels: config.prechatLabels, hrefFor, ticket: o.ticket, otherTickets: o.others });
+  renderCustomer(customerRoot, c.detail, {
+    prechatLabels: config.prechatLabels,
+    hrefFor,
+    ticket: o.ticket,
+    otherTickets: o.others,
+    // Requester changes send no ticket.updated: redraw the header and reload the list's names.
+    onContactMerged: ({ ticket }) => {
+      if (ticket) upsertTicket(ticket);
+      loadList();
+    },
+  });
 }
 
 async function ticketNumber(id) {

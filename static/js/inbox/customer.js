@@ -1,6 +1,7 @@
 // The customer panel: who the customer is, where they are and what they were looking at, and
-// their other tickets.
-import { avatar, h, icon } from "./dom.js";
+// their other tickets; "Merge with another contact…" when the same person is known twice.
+import { contactLabel, openContactMerge, reloadAfterMerge } from "./contact_merge.js";
+import { avatar, h, icon, toast } from "./dom.js";
 import {
   countryLabel, describeUserAgent, externalLink, fullDate, humanKey, languageLabel, localTimeIn,
   relativeTime, safeHttpUrl, validTimeZone,
@@ -33,9 +34,16 @@ function section(title, ...content) {
   return h("section", { class: "ib-cp-section", "aria-labelledby": id }, h("h3", { id, text: title }), body);
 }
 
+// What each panel shows, so a merge that finishes after the agent moved on leaves it alone.
+const shown = new WeakMap();
+
 // `detail` is the shown conversation's (contact in full, how the chat started); `ticket` the
-// open ticket's summary; `otherTickets` the customer's other tickets (null while loading).
-export function renderCustomer(root, detail, { prechatLabels = {}, hrefFor, ticket = null, otherTickets = null }) {
+// open ticket's summary; `otherTickets` the customer's other tickets (null while loading);
+// `onContactMerged({contact, ticket})`, if given, hears of a merge made here with the shown
+// ticket read again (its requester may now be the other contact).
+export function renderCustomer(root, detail, options) {
+  const { prechatLabels = {}, hrefFor, ticket = null, otherTickets = null } = options;
+  shown.set(root, detail);
   if (!detail) {
     root.replaceChildren();
     return;
@@ -57,6 +65,7 @@ export function renderCustomer(root, detail, { prechatLabels = {}, hrefFor, tick
     contact.verified || contact.identity_verified
       ? h("span", { class: "badge badge-success ib-verified", title: "The store signed this customer's identity" }, icon("ibi-verified", "icon icon-sm"), "Verified")
       : h("span", { class: "badge", title: "Name and email were typed in the chat and are not verified" }, "Unverified"),
+    contact.id ? mergeButton(root, detail, options) : null,
   );
 
   const localTime = tz ? h("span", { class: "ib-localtime" }, h("span", { dataset: { localtime: tz }, text: localTimeIn(tz) }), h("span", { class: "muted small", text: ` ${tz}` })) : null;
@@ -144,6 +153,49 @@ export function renderCustomer(root, detail, { prechatLabels = {}, hrefFor, tick
       section("Ticket", about),
     ].filter(Boolean),
   );
+}
+
+function mergeButton(root, detail, options) {
+  const button = h(
+    "button",
+    { type: "button", class: "btn btn-sm ib-cp-merge", "aria-haspopup": "dialog" },
+    icon("ibi-merge", "icon icon-sm"),
+    "Merge with another contact…",
+  );
+  button.addEventListener("click", () => {
+    openContactMerge(detail.contact, { onMerged: (result) => contactMerged(root, detail, options, result) });
+  });
+  return button;
+}
+
+async function contactMerged(root, detail, options, { contact, merged }) {
+  const { ticket, otherTickets } = options;
+  // The inbox draws this panel again from the same objects (another tab of the ticket, a
+  // bounce flag): they name the kept contact from now on, not one that no longer exists.
+  detail.contact = contact;
+  const redraw = (others) => {
+    if (shown.get(root) !== detail) return;
+    const focused = document.activeElement?.classList.contains("ib-cp-merge") || !document.activeElement || document.activeElement === document.body;
+    renderCustomer(root, detail, { ...options, otherTickets: others });
+    if (focused) root.querySelector(".ib-cp-merge")?.focus();
+  };
+  redraw(null);
+  toast(`${contactLabel(merged)} was merged into ${contactLabel(contact)}.`, "success");
+  let reloaded;
+  try {
+    reloaded = await reloadAfterMerge({ contactId: contact.id, ticketId: ticket?.id });
+  } catch {
+    reloaded = { ticket: null, otherTickets: Array.isArray(otherTickets) ? [...otherTickets] : [] };
+  }
+  if (ticket && reloaded.ticket) ticket.requester = reloaded.ticket.requester;
+  // The same list the inbox passes again on its next redraw.
+  let others = reloaded.otherTickets;
+  if (Array.isArray(otherTickets)) {
+    otherTickets.splice(0, otherTickets.length, ...others);
+    others = otherTickets;
+  }
+  redraw(others);
+  options.onContactMerged?.({ contact, ticket: reloaded.ticket });
 }
 
 export function tickLocalTimes(root) {
