@@ -400,6 +400,14 @@ export class TicketHeader {
     let target = null;
     let timer = null;
     let generation = 0;
+    // A search box with text in it takes Escape to clear itself; here Escape closes the dialog.
+    query.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        dialog.close();
+      }
+    });
 
     const choose = (ticket) => {
       target = ticket;
