@@ -8,11 +8,13 @@ prefixes the schema of the connection, so cache calls from a consumer go through
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import re
+import threading
 from contextvars import ContextVar
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -60,9 +62,39 @@ def broadcast_on_commit(*, group: str, event: dict) -> None:
         if pending is not None:
             pending.append((group, event))
             return
-        async_to_sync(get_channel_layer().group_send)(group, event)
+        group_send_from_sync(group, event)
 
     transaction.on_commit(_send, robust=True)
+
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid = 0
+_loop_lock = threading.Lock()
+SEND_TIMEOUT_SECONDS = 10
+
+
+def _broadcast_loop() -> asyncio.AbstractEventLoop:
+    global _loop, _loop_pid
+    with _loop_lock:
+        # Per process: a forked worker inherits the variable but not the thread running it.
+        if _loop is None or _loop_pid != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="broadcasts", daemon=True).start()
+            _loop, _loop_pid = loop, os.getpid()
+        return _loop
+
+
+def group_send_from_sync(group: str, event: dict) -> None:
+    """Send from synchronous code (a request, a task, the mail receiver's threads).
+
+    async_to_sync would run each send in a new event loop, and the pub/sub channel layer keeps
+    its Redis connections per loop, so every broadcast opened (and set up) a new connection; one
+    long-lived loop per process keeps them.
+    """
+    future = asyncio.run_coroutine_threadsafe(
+        get_channel_layer().group_send(group, event), _broadcast_loop()
+    )
+    future.result(timeout=SEND_TIMEOUT_SECONDS)
 
 
 def conversation_group(schema_name: str, conversation_id: int) -> str:
