@@ -117,6 +117,27 @@ def _log_delivery(delivery: Delivery, *, peer: Any) -> None:
     )
 
 
+class _SharedPortController(Controller):
+    """Binds with SO_REUSEPORT, so several receiver processes can listen on one port
+    (INBOUND_SMTP_PROCESSES) and the kernel spreads the connections between them."""
+
+    def _create_server(self) -> Any:
+        return self.loop.create_server(
+            self._factory_invoker,
+            host=self.hostname,
+            port=self.port,
+            ssl=self.ssl_context,
+            reuse_port=True,
+        )
+
+    def _trigger_server(self) -> None:
+        # aiosmtpd checks its start by connecting to itself; with a shared port the kernel may
+        # hand that connection to the other process, so the check would wait in vain. A broken
+        # handler shows on the first real session instead.
+        self.smtpd = self.factory()
+        self._factory_invoked.set()
+
+
 class InboundSmtpServer:
     """The receiver listening in a background thread: start(), then stop() for a clean end."""
 
@@ -125,7 +146,7 @@ class InboundSmtpServer:
         self.port = settings.INBOUND_SMTP_PORT if port is None else port
         self.executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="smtp-ingest")
         self.handler = InboundHandler(self.executor)
-        self.controller = Controller(
+        self.controller = _SharedPortController(
             self.handler,
             hostname=self.host,
             port=self.port,

@@ -6,6 +6,7 @@ import secrets
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone as dj_timezone
 
 
@@ -44,6 +45,10 @@ class Contact(models.Model):
     created_at = models.DateTimeField(default=dj_timezone.now)
 
     class Meta:
+        indexes = [
+            # Mail is matched to its contact by address, case-insensitively (email__iexact).
+            models.Index(Upper("email"), name="contact_email_upper_idx"),
+        ]
         constraints = [
             # One verified contact per store customer id.
             models.UniqueConstraint(

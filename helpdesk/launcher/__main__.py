@@ -68,15 +68,19 @@ def _wait_port(host: str, port: int, seconds: float) -> bool:
     return False
 
 
-def _web_processes(env: dict[str, str]) -> int:
-    value = env.get("WEB_PROCESSES", "1")
+def _process_count(env: dict[str, str], name: str) -> int:
+    value = env.get(name, "1")
     try:
         count = int(value)
     except ValueError:
-        raise SystemExit(f"WEB_PROCESSES must be a number, not {value!r}") from None
+        raise SystemExit(f"{name} must be a number, not {value!r}") from None
     if not 1 <= count <= 64:
-        raise SystemExit("WEB_PROCESSES must be between 1 and 64")
+        raise SystemExit(f"{name} must be between 1 and 64")
     return count
+
+
+def _web_processes(env: dict[str, str]) -> int:
+    return _process_count(env, "WEB_PROCESSES")
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -200,7 +204,10 @@ def _extra_processes(env: dict[str, str]) -> list[tuple[str, list[str]]]:
     """Processes beside web, worker and beat: the SMTP receiver when it is enabled."""
     if _inbound_smtp(env) is None:
         return []
-    return [("smtp", [sys.executable, str(ROOT / "manage.py"), "email_receiver"])]
+    count = _process_count(env, "INBOUND_SMTP_PROCESSES")
+    argv = [sys.executable, str(ROOT / "manage.py"), "email_receiver"]
+    # Several receivers share the port (SO_REUSEPORT); the kernel spreads connections.
+    return [("smtp" if count == 1 else f"smtp{n + 1}", argv) for n in range(count)]
 
 
 def test(argv: list[str]) -> int:

@@ -225,3 +225,25 @@ def test_run_command_supervises_the_receiver_only_when_enabled():
     argv = _extra_processes({})[0][1]
     assert argv[-2:] == [str(settings.BASE_DIR / "manage.py"), "email_receiver"]
     assert _extra_processes({"INBOUND_SMTP_ENABLED": "false"}) == []
+    two = _extra_processes({"INBOUND_SMTP_PROCESSES": "2"})
+    assert [name for name, _ in two] == ["smtp1", "smtp2"]
+    with pytest.raises(SystemExit, match="INBOUND_SMTP_PROCESSES"):
+        _extra_processes({"INBOUND_SMTP_PROCESSES": "0"})
+
+
+def test_two_receivers_share_one_port_and_both_store(transactional_db, tenant):
+    port = free_port()
+    first = InboundSmtpServer(host="127.0.0.1", port=port)
+    second = InboundSmtpServer(host="127.0.0.1", port=port)
+    first.start()
+    second.start()
+    try:
+        for n in range(6):
+            with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+                client.sendmail(
+                    SENDER, [address("acme")], mail(to=address("acme"), subject=f"S{n}")
+                )
+    finally:
+        second.stop()
+        first.stop()
+    assert sorted(ticket_subjects(tenant)) == [f"S{n}" for n in range(6)]
