@@ -355,9 +355,7 @@ def test_an_own_upload_is_attached_and_anyone_elses_is_refused(api, tenant):
     mine = _attachment(tenant, chat)
     elsewhere = _attachment(tenant, other)
 
-    refused = api.post(
-        messages_url(ticket.pk), {"body": "x", "attachments": [str(elsewhere.pk)]}
-    )
+    refused = api.post(messages_url(ticket.pk), {"body": "x", "attachments": [str(elsewhere.pk)]})
     sent = api.post(messages_url(ticket.pk), {"body": "", "attachments": [str(mine.pk)]})
 
     assert_error(refused, 400, "invalid")
