@@ -40,6 +40,7 @@ from chat.email.imap_client import (
 )
 from chat.models import EmailSettings, ImapMailbox
 from chat.selectors.email_settings import email_settings_get, imap_mailbox_get
+from helpdesk.field_checks import fields_check
 from helpdesk.secrets_box import SecretUnreadable, secret_decrypt, secret_encrypt
 from tenants.agents.models import User
 from tenants.agents.permissions import workspace_manage_check
@@ -212,18 +213,13 @@ def email_settings_update(
 ) -> EmailSettings:
     """Save the sending options and the auto-reply together (the page edits them together)."""
     workspace_manage_check(actor=actor)
-    errors: dict[str, list[ValidationError]] = {}
-    cleaned: dict[str, object] = {}
-    checks = {
-        "support_address": lambda: support_address_normalize(support_address),
-        "support_name": lambda: support_name_normalize(support_name),
-        "ack_templates": lambda: ack_templates_normalize(ack_templates),
-    }
-    for name, check in checks.items():
-        try:
-            cleaned[name] = check()
-        except ValidationError as exc:
-            errors[name] = exc.error_list
+    cleaned, errors = fields_check(
+        {
+            "support_address": lambda: support_address_normalize(support_address),
+            "support_name": lambda: support_name_normalize(support_name),
+            "ack_templates": lambda: ack_templates_normalize(ack_templates),
+        }
+    )
     if errors:
         raise ValidationError(errors)
 

@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from chat.models import WidgetSettings
 from chat.models.widget import widget_secret_new
 from chat.selectors.widget import widget_settings_get
+from helpdesk.field_checks import fields_check
 from tenants.agents.models import User
 from tenants.agents.permissions import workspace_manage_check
 
@@ -246,21 +247,16 @@ def widget_settings_update(
 ) -> WidgetSettings:
     """Save every setting at once (the page edits them together); the secret is left alone."""
     workspace_manage_check(actor=actor)
-    errors: dict[str, list[ValidationError]] = {}
-    cleaned: dict[str, object] = {}
-    checks = {
-        "brand_color": lambda: brand_color_normalize(brand_color),
-        "greeting": lambda: greeting_normalize(greeting),
-        "custom_fields": lambda: custom_fields_normalize(custom_fields),
-        "reply_time_minutes": lambda: _reply_time_validate(reply_time_minutes),
-        "allowed_domains": lambda: allowed_domains_normalize(allowed_domains),
-        "language": lambda: _language_validate(language),
-    }
-    for name, check in checks.items():
-        try:
-            cleaned[name] = check()
-        except ValidationError as exc:
-            errors[name] = exc.error_list
+    cleaned, errors = fields_check(
+        {
+            "brand_color": lambda: brand_color_normalize(brand_color),
+            "greeting": lambda: greeting_normalize(greeting),
+            "custom_fields": lambda: custom_fields_normalize(custom_fields),
+            "reply_time_minutes": lambda: _reply_time_validate(reply_time_minutes),
+            "allowed_domains": lambda: allowed_domains_normalize(allowed_domains),
+            "language": lambda: _language_validate(language),
+        }
+    )
     if position not in WidgetSettings.Position.values:
         errors["position"] = [ValidationError("Choose bottom right or bottom left.")]
     if ask_email not in WidgetSettings.EmailField.values:

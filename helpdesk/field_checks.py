@@ -1,0 +1,23 @@
+"""Running a form's per-field checks and collecting every error at once, for settings services
+that save a whole page together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from django.core.exceptions import ValidationError
+
+
+def fields_check(
+    checks: Mapping[str, Callable[[], object]],
+) -> tuple[dict[str, object], dict[str, list[ValidationError]]]:
+    """Each check returns its field's clean value or raises ValidationError; returns the clean
+    values and the errors by field, so the page can show all of them in one round."""
+    cleaned: dict[str, object] = {}
+    errors: dict[str, list[ValidationError]] = {}
+    for name, check in checks.items():
+        try:
+            cleaned[name] = check()
+        except ValidationError as exc:
+            errors[name] = exc.error_list
+    return cleaned, errors
