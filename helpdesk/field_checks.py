@@ -3,6 +3,7 @@ that save a whole page together."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 
 from django.core.exceptions import ValidationError
@@ -21,3 +22,14 @@ def fields_check(
         except ValidationError as exc:
             errors[name] = exc.error_list
     return cleaned, errors
+
+
+def has_control_characters(value: str, *, allow_newlines: bool = False) -> bool:
+    """Control, format (bidi overrides, zero-width) and line/paragraph separator characters:
+    invisible in a settings page, harmful in a header or a one-line field."""
+    for char in value:
+        if allow_newlines and char == "\n":
+            continue
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            return True
+    return False

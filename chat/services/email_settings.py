@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -40,7 +39,7 @@ from chat.email.imap_client import (
 )
 from chat.models import EmailSettings, ImapMailbox
 from chat.selectors.email_settings import email_settings_get, imap_mailbox_get
-from helpdesk.field_checks import fields_check
+from helpdesk.field_checks import fields_check, has_control_characters
 from helpdesk.secrets_box import SecretUnreadable, secret_decrypt, secret_encrypt
 from tenants.agents.models import User
 from tenants.agents.permissions import workspace_manage_check
@@ -54,15 +53,6 @@ IMAP_FOLDER_MAX_LENGTH = 200
 IMAP_TEST_TIMEOUT_SECONDS = 10
 T = TypeVar("T")
 _HOST_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-
-
-def _has_control_characters(value: str, *, allow_newlines: bool = False) -> bool:
-    for char in value:
-        if allow_newlines and char == "\n":
-            continue
-        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
-            return True
-    return False
 
 
 def _placeholder_list() -> str:
@@ -98,7 +88,7 @@ def support_address_normalize(value: str) -> str:
 
 
 def support_name_normalize(value: str) -> str:
-    if "\r" in value or "\n" in value or _has_control_characters(value):
+    if "\r" in value or "\n" in value or has_control_characters(value):
         raise ValidationError(
             "Use letters, digits and punctuation only, on one line.", code="invalid"
         )
@@ -127,7 +117,7 @@ def _placeholders_check(text: str, *, part: str) -> None:
 def ack_subject_normalize(value: str) -> str:
     if "\r" in value or "\n" in value:
         raise ValidationError("Keep the subject on one line.", code="newline")
-    if _has_control_characters(value):
+    if has_control_characters(value):
         raise ValidationError("Use letters, digits and punctuation only.", code="invalid")
     subject = value.strip()
     if len(subject) > SUBJECT_MAX_LENGTH:
@@ -146,7 +136,7 @@ def ack_body_normalize(value: str) -> str:
             f"Keep the message to {BODY_MAX_LENGTH:,} characters (it has {len(body):,}).",
             code="too_long",
         )
-    if _has_control_characters(body, allow_newlines=True):
+    if has_control_characters(body, allow_newlines=True):
         raise ValidationError("Use letters, digits and punctuation only.", code="invalid")
     _placeholders_check(body, part="message")
     return body
@@ -338,13 +328,13 @@ def imap_username_normalize(value: str) -> str:
     username = value.strip()
     if not username:
         raise ValidationError("Enter the user name, usually the mailbox's address.", "required")
-    if _has_control_characters(username) or len(username) > IMAP_USERNAME_MAX_LENGTH:
+    if has_control_characters(username) or len(username) > IMAP_USERNAME_MAX_LENGTH:
         raise ValidationError("Enter the user name as your mail provider gives it.", "invalid")
     return username
 
 
 def imap_password_validate(value: str) -> str:
-    if len(value) > IMAP_PASSWORD_MAX_LENGTH or _has_control_characters(value):
+    if len(value) > IMAP_PASSWORD_MAX_LENGTH or has_control_characters(value):
         raise ValidationError(
             "The password can't contain line breaks or control characters.", code="invalid"
         )
@@ -353,7 +343,7 @@ def imap_password_validate(value: str) -> str:
 
 def imap_folder_normalize(value: str) -> str:
     folder = value.strip() or "INBOX"
-    if _has_control_characters(folder) or len(folder) > IMAP_FOLDER_MAX_LENGTH:
+    if has_control_characters(folder) or len(folder) > IMAP_FOLDER_MAX_LENGTH:
         raise ValidationError(
             "Enter the folder's name as your mail program shows it, e.g. INBOX.", code="invalid"
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -21,7 +20,7 @@ from django.utils.text import slugify
 from chat.models import WidgetSettings
 from chat.models.widget import widget_secret_new
 from chat.selectors.widget import widget_settings_get
-from helpdesk.field_checks import fields_check
+from helpdesk.field_checks import fields_check, has_control_characters
 from tenants.agents.models import User
 from tenants.agents.permissions import workspace_manage_check
 
@@ -67,15 +66,6 @@ class CustomFieldSpec:
     key: str = ""
 
 
-def _has_control_characters(value: str, *, allow_newlines: bool = False) -> bool:
-    for char in value:
-        if allow_newlines and char == "\n":
-            continue
-        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
-            return True
-    return False
-
-
 def brand_color_normalize(value: str) -> str:
     value = value.strip()
     if not BRAND_COLOR_RE.match(value):
@@ -92,7 +82,7 @@ def greeting_normalize(value: str) -> str:
             f"Keep the greeting to {GREETING_MAX_LENGTH} characters (it has {len(value)}).",
             code="too_long",
         )
-    if _has_control_characters(value, allow_newlines=True):
+    if has_control_characters(value, allow_newlines=True):
         raise ValidationError("Use letters, digits and punctuation only.", code="invalid")
     return value
 
@@ -120,7 +110,7 @@ def custom_fields_normalize(fields: list[CustomFieldSpec]) -> list[dict]:
                 f"Keep “{label[:20]}…” to {CUSTOM_FIELD_LABEL_MAX_LENGTH} characters.",
                 code="label_too_long",
             )
-        if _has_control_characters(label):
+        if has_control_characters(label):
             raise ValidationError(
                 "Question labels may use letters, digits and punctuation only.", code="invalid"
             )

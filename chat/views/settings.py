@@ -7,7 +7,6 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import Form
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,6 +33,7 @@ from chat.services.canned import (
     canned_response_update,
 )
 from chat.services.widget_settings import widget_secret_rotate, widget_settings_update
+from helpdesk.form_errors import service_errors_to_form
 from tenants.agents.http import AgentRequest
 from tenants.agents.permissions import admin_required, agent_required
 from tenants.hosts import host_url
@@ -42,19 +42,6 @@ from tenants.hosts import host_url
 EXAMPLE_SECRET = "example-secret"
 EXAMPLE_TIMESTAMP = 1764000000
 EXAMPLE_ID, EXAMPLE_EMAIL, EXAMPLE_NAME = "42", "ana@example.com", "Ana"
-
-
-def _errors_to_form(form: Form, exc: ValidationError) -> list[str]:
-    """Put a service's errors beside the form's fields; return those that have no field."""
-    if not hasattr(exc, "error_dict"):
-        return list(exc.messages)
-    rest: list[str] = []
-    for name, errors in exc.error_dict.items():
-        if name in form.fields:
-            form.add_error(name, errors)
-        else:
-            rest.extend(message for error in errors for message in error.messages)
-    return rest
 
 
 # ---- Chat widget ----
@@ -157,7 +144,7 @@ def chat_widget_settings(request: AgentRequest) -> HttpResponse:
                 language=data["language"],
             )
         except ValidationError as exc:
-            field_errors = _errors_to_form(form, exc)
+            field_errors = service_errors_to_form(form, exc)
         else:
             messages.success(request, "Chat widget settings saved.")
             return redirect("chat_widget_settings")
@@ -225,7 +212,7 @@ def canned_response_create_view(request: AgentRequest) -> HttpResponse:
         try:
             created = canned_response_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            errors = _errors_to_form(form, exc)
+            errors = service_errors_to_form(form, exc)
         else:
             messages.success(request, f"Canned response /{created.shortcut} created.")
             return redirect("canned_response_list")
@@ -247,7 +234,7 @@ def canned_response_edit_view(request: AgentRequest, canned_response_id: int) ->
         try:
             canned_response_update(actor=request.user, canned_response=canned, **form.cleaned_data)
         except ValidationError as exc:
-            errors = _errors_to_form(form, exc)
+            errors = service_errors_to_form(form, exc)
         else:
             messages.success(request, f"Canned response /{canned.shortcut} saved.")
             return redirect("canned_response_list")

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import Form
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +26,7 @@ from chat.services.email_settings import (
     imap_mailbox_save,
     imap_mailbox_test,
 )
+from helpdesk.form_errors import service_errors_to_form
 from tenants.agents.http import AgentRequest
 from tenants.agents.permissions import admin_required
 from tenants.workspace.selectors import workspace_settings_get
@@ -36,19 +36,6 @@ PLACEHOLDER_HELP = {
     "subject": "the subject of the customer's email",
     "customer_name": "the customer's name, empty when their email doesn't give one",
 }
-
-
-def _errors_to_form(form: Form, exc: ValidationError) -> list[str]:
-    """Put a service's errors beside the form's fields; return those that have no field."""
-    if not hasattr(exc, "error_dict"):
-        return list(exc.messages)
-    rest: list[str] = []
-    for name, errors in exc.error_dict.items():
-        if name in form.fields:
-            form.add_error(name, errors)
-        else:
-            rest.extend(message for error in errors for message in error.messages)
-    return rest
 
 
 def _settings_form(request: AgentRequest, data: Any = None) -> EmailSettingsForm:
@@ -182,7 +169,7 @@ def email_settings(request: AgentRequest) -> HttpResponse:
                 ack_templates=form.ack_templates(),
             )
         except ValidationError as exc:
-            errors = _errors_to_form(form, exc)
+            errors = service_errors_to_form(form, exc)
         else:
             messages.success(request, "Email settings saved.")
             return redirect("email_settings")
@@ -208,7 +195,7 @@ def email_settings_imap(request: AgentRequest) -> HttpResponse:
                 enabled=data["enabled"],
             )
         except ValidationError as exc:
-            errors = _errors_to_form(form, exc)
+            errors = service_errors_to_form(form, exc)
         else:
             messages.success(
                 request,
