@@ -17,7 +17,9 @@ from django.core.exceptions import ValidationError
 from chat.selectors.conversations import ConversationNotFound
 from chat.services import visitor_socket as frames
 from chat.services.typing import typing_from_visitor
+from chat.services.visitor_message_batch import visitor_messages_store
 from chat.services.visitors import PageContext
+from helpdesk.realtime.batching import GroupCommit
 from helpdesk.realtime.db import tenant_db
 from helpdesk.realtime.dispatch import DirectDispatchMixin
 from helpdesk.realtime.groups import conversation_group, visitors_group
@@ -40,6 +42,10 @@ def _header(scope: dict, name: bytes) -> str:
         if key == name:
             return value.decode("latin1")
     return ""
+
+
+# Visitors' messages of a workspace, stored many at a time (visitor_message_batch.py).
+widget_sends = GroupCommit(visitor_messages_store, max_batch=100)
 
 
 class WidgetConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
@@ -179,6 +185,23 @@ class WidgetConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
 
     async def _on_send(self, frame: dict) -> None:
         assert self.state is not None
+        batched = frames.visitor_send_batchable(
+            state=self.state,
+            ip=self.ip,
+            conversation_id=frame.get("conversation_id"),
+            client_message_id=frame.get("client_message_id"),
+            body=frame.get("body"),
+            attachments=frame.get("attachments"),
+        )
+        if batched is not None:
+            outcome = await widget_sends.submit(self.tenant, batched)
+            if outcome.error is not None:
+                raise outcome.error
+            for group, event in outcome.events:
+                await self.channel_layer.group_send(group, event)
+            assert outcome.ack is not None
+            await self._send(outcome.ack)
+            return
         result = await tenant_db(
             self.tenant,
             frames.visitor_socket_send,

@@ -52,25 +52,45 @@ def _redis() -> redis.Redis:
 
 
 def rate_hits(rules: list[RateRule]) -> RateDecision:
-    """Count one event under every rule in one Redis round trip; refused if any window is full.
+    """Count one event under every rule in one Redis round trip; refused if any window is full."""
+    return rate_hits_many([rules])[0]
+
+
+def rate_hits_many(events: list[list[RateRule]]) -> list[RateDecision]:
+    """Count several events, each under its own rules, in one Redis round trip.
 
     Keys carry the cache's key prefix and the workspace's schema, like every cache entry.
-    SET NX EX starts a window with its expiry; INCR counts in it.
+    SET NX EX starts a window with its expiry; INCR counts in it. Events are counted in order,
+    so of two events sharing a rule the later one sees the earlier one's count.
     """
     now = time.time()
     prefix = f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:{connection.schema_name}"
-    keys = [f"{prefix}:rate.{rule.name}.{rule.ident}.{int(now // rule.limit[1])}" for rule in rules]
     pipe = _redis().pipeline(transaction=False)
-    for key, rule in zip(keys, rules, strict=True):
-        pipe.set(key, 0, ex=rule.limit[1] + 1, nx=True)
-        pipe.incr(key)
-    replies = pipe.execute()
-    for rule, used in zip(rules, replies[1::2], strict=True):
-        count, seconds = rule.limit
-        if int(used) > count:
-            window_end = (int(now // seconds) + 1) * seconds
-            return RateDecision(allowed=False, retry_after=max(1, int(window_end - now)))
-    return RateDecision(allowed=True)
+    for rules in events:
+        for rule in rules:
+            key = f"{prefix}:rate.{rule.name}.{rule.ident}.{int(now // rule.limit[1])}"
+            pipe.set(key, 0, ex=rule.limit[1] + 1, nx=True)
+            pipe.incr(key)
+    counts = iter(pipe.execute()[1::2])
+    decisions = []
+    for rules in events:
+        decision = RateDecision(allowed=True)
+        for rule in rules:
+            used = int(next(counts))
+            count, seconds = rule.limit
+            if used > count and decision.allowed:
+                window_end = (int(now // seconds) + 1) * seconds
+                decision = RateDecision(allowed=False, retry_after=max(1, int(window_end - now)))
+        decisions.append(decision)
+    return decisions
+
+
+def visitor_message_rules(*, ip: str, visitor: str) -> list[RateRule]:
+    """Both the visitor's and the network's budget must allow a message."""
+    return [
+        RateRule("msg.visitor", visitor, settings.WIDGET_RATE_MESSAGES_PER_VISITOR),
+        RateRule("msg.ip", ip, settings.WIDGET_RATE_MESSAGES_PER_IP),
+    ]
 
 
 def rate_hit(*, name: str, ident: str, limit: tuple[int, int]) -> RateDecision:
@@ -98,10 +118,4 @@ def visitor_ip_message_allowed(*, ip: str) -> RateDecision:
 
 
 def visitor_message_allowed(*, ip: str, visitor: str) -> RateDecision:
-    """Both the visitor's and the network's budget must allow the message."""
-    return rate_hits(
-        [
-            RateRule("msg.visitor", visitor, settings.WIDGET_RATE_MESSAGES_PER_VISITOR),
-            RateRule("msg.ip", ip, settings.WIDGET_RATE_MESSAGES_PER_IP),
-        ]
-    )
+    return rate_hits(visitor_message_rules(ip=ip, visitor=visitor))

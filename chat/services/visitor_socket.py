@@ -25,7 +25,7 @@ from chat.selectors.conversations import ConversationNotFound, visitor_conversat
 from chat.selectors.messages import REPLAY_MAX, message_list_after, message_list_before
 from chat.selectors.widget import widget_settings_get
 from chat.services.conversations import conversation_read_by_visitor
-from chat.services.messages import message_create
+from chat.services.messages import message_create, message_input_check
 from chat.services.visitors import (
     PageContext,
     visitor_authenticate,
@@ -232,11 +232,26 @@ def _visitor_send(
     if not decision.allowed:
         raise RateLimited(decision.retry_after)
     assert state.conversation_id is not None and state.contact_id is not None
+    ack = visitor_message_store(
+        conversation_id=state.conversation_id,
+        contact_id=state.contact_id,
+        client_message_id=client_message_id,
+        body=body,
+        attachments=attachments,
+    )
+    return SendResult(state=state, session=session, ack=ack)
+
+
+def visitor_message_store(
+    *, conversation_id: int, contact_id: int, client_message_id: Any, body: Any, attachments: Any
+) -> dict[str, Any]:
+    """Store one visitor message in the socket's conversation (rate limits already counted);
+    returns the `ack` frame."""
     # The id comes from the server (auth or start), never from the frame, so it is this
     # visitor's; message_create locks the row and fails if it has been deleted meanwhile.
     try:
         write = message_create(
-            conversation=Conversation(pk=state.conversation_id, contact_id=state.contact_id),
+            conversation=Conversation(pk=conversation_id, contact_id=contact_id),
             sender_kind=Message.SenderKind.CUSTOMER,
             body=body,
             client_message_id=client_message_id,
@@ -244,14 +259,59 @@ def _visitor_send(
         )
     except Conversation.DoesNotExist:
         raise VisitorGone from None
-    ack = {
+    return message_ack(write.message, created=write.created)
+
+
+def message_ack(message: Message, *, created: bool) -> dict[str, Any]:
+    """The `ack` frame: the message is stored (`created` false for a repeated send)."""
+    return {
         "type": "ack",
-        "client_message_id": write.message.client_message_id,
-        "seq": write.message.seq,
-        "message_id": write.message.pk,
-        "created": write.created,
+        "client_message_id": message.client_message_id,
+        "seq": message.seq,
+        "message_id": message.pk,
+        "created": created,
     }
-    return SendResult(state=state, session=session, ack=ack)
+
+
+@dataclass(frozen=True)
+class BatchedSend:
+    """A visitor message the batched path takes (chat/services/visitor_message_batch.py)."""
+
+    conversation_id: int
+    contact_id: int
+    ip: str
+    client_message_id: str | None
+    body: str
+
+
+def visitor_send_batchable(
+    *,
+    state: VisitorState,
+    ip: str,
+    conversation_id: Any,
+    client_message_id: Any,
+    body: Any,
+    attachments: Any,
+) -> BatchedSend | None:
+    """The send, checked, if it can go with others in one transaction: the visitor already has
+    a conversation and attaches nothing. None sends it through `visitor_socket_send`. Needs no
+    database: it runs on the consumer's event loop."""
+    if conversation_id is not None and conversation_id != state.conversation_id:
+        raise ConversationNotFound
+    if state.conversation_id is None or state.contact_id is None:
+        return None
+    if attachments is not None and attachments != []:
+        return None
+    checked = message_input_check(
+        sender_kind=Message.SenderKind.CUSTOMER, body=body, client_message_id=client_message_id
+    )
+    return BatchedSend(
+        conversation_id=state.conversation_id,
+        contact_id=state.contact_id,
+        ip=ip,
+        client_message_id=client_message_id,
+        body=checked.body,
+    )
 
 
 def visitor_socket_read(*, state: VisitorState, seq: Any) -> None:

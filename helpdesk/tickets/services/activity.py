@@ -48,17 +48,18 @@ def ticket_locked_for_message(conversation: Conversation, *, sender_kind: str) -
     return ticket
 
 
-def ticket_message_recorded(
+def ticket_message_apply(
     ticket: Ticket,
     conversation: Conversation,
     *,
     message: Message,
     preview: str,
     unread_delta: int,
-) -> list[str]:
-    """Update the locked ticket and conversation after `message` was stored.
+) -> tuple[list[str], list[str]]:
+    """Apply a new `message` to its locked ticket and conversation, on the instances only.
 
-    Returns the conversation fields changed here (status), for the caller's save.
+    Returns the changed (ticket fields, conversation fields) for the caller's save: one message
+    at a time (message_create) or many in one statement (the widget's batched send).
     """
     fields = ["last_activity_at", "unread_count"]
     ticket.last_activity_at = message.created_at
@@ -87,7 +88,6 @@ def ticket_message_recorded(
     if status != ticket.status:
         ticket.status = status
         fields.append("status")
-    ticket.save(update_fields=fields)
 
     conversation_fields = []
     wanted = conversation_status_for(ticket.status, snoozed=snoozed and status == S.ON_HOLD)
@@ -97,7 +97,7 @@ def ticket_message_recorded(
     if wanted != Conversation.Status.SNOOZED and conversation.snoozed_until is not None:
         conversation.snoozed_until = None
         conversation_fields.append("snoozed_until")
-    return conversation_fields
+    return fields, conversation_fields
 
 
 def ticket_unread_adjust(*, ticket_id: int, delta: int) -> None:

@@ -1,0 +1,158 @@
+"""Visitors' chat messages, stored many at a time.
+
+Under load the fixed cost of a transaction per message (round trips, commit, the ORM's work for
+one row) is what limits a web process. The widget consumer hands each message of an existing
+conversation without attachments to a per-workspace queue (helpdesk/realtime/batching.py); what
+queued while the previous batch was written comes here together: one Redis round trip counts
+every rate limit, then one transaction locks the conversations and their tickets (in id order;
+conversations before tickets, as everywhere), skips repeated sends, and inserts the messages and
+updates the rows with one statement each.
+
+The result for each message is what `message_create` would have done: the same sequence
+numbers, counters, ticket status changes and broadcasts (chat.services.messages). Anything out
+of the ordinary (a closed or merged ticket, a conversation without a ticket) goes through
+`message_create` itself, one at a time, after the batch commits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from chat.models import Conversation, Message
+from chat.rate_limits import RateLimited, rate_hits_many, visitor_message_rules
+from chat.services.messages import MessageRecord, message_events, message_record
+from chat.services.visitor_socket import (
+    BatchedSend,
+    VisitorGone,
+    message_ack,
+    visitor_message_store,
+)
+from helpdesk.bulk_rows import rows_for_update, rows_insert, rows_update
+from helpdesk.tickets.models import Ticket
+
+Event = tuple[str, dict[str, Any]]
+
+
+@dataclass
+class SendOutcome:
+    """One message's answer: its `ack` frame and the broadcasts to send now that the batch
+    committed, or the refusal to report to the visitor."""
+
+    ack: dict[str, Any] | None = None
+    events: list[Event] = field(default_factory=list)
+    error: Exception | None = None
+
+
+def visitor_messages_store(sends: list[BatchedSend]) -> list[SendOutcome]:
+    """Store `sends` (one workspace's, in arrival order); one outcome per send, in order."""
+    outcomes = [SendOutcome() for _ in sends]
+    decisions = rate_hits_many(
+        [visitor_message_rules(ip=send.ip, visitor=f"c{send.contact_id}") for send in sends]
+    )
+    admitted = []
+    for index, decision in enumerate(decisions):
+        if decision.allowed:
+            admitted.append(index)
+        else:
+            outcomes[index].error = RateLimited(decision.retry_after)
+    if not admitted:
+        return outcomes
+    with transaction.atomic():
+        one_by_one = _store_together(sends, admitted, outcomes)
+    for index in one_by_one:
+        send = sends[index]
+        # Its broadcasts go through broadcast_on_commit: tenant_db sends them after this call.
+        try:
+            outcomes[index].ack = visitor_message_store(
+                conversation_id=send.conversation_id,
+                contact_id=send.contact_id,
+                client_message_id=send.client_message_id,
+                body=send.body,
+                attachments=None,
+            )
+        except Exception as exc:
+            # The batch has committed: one message's failure must not fail the others' answers.
+            outcomes[index].error = exc
+    return outcomes
+
+
+def _store_together(
+    sends: list[BatchedSend], admitted: list[int], outcomes: list[SendOutcome]
+) -> list[int]:
+    """Store what the batch can; returns the indexes left for `message_create`."""
+    conversation_ids = sorted({sends[i].conversation_id for i in admitted})
+    conversations = {
+        c.pk: c for c in rows_for_update(Conversation, conversation_ids, ("contact", "assignee"))
+    }
+    ticket_ids = sorted({c.ticket_id for c in conversations.values() if c.ticket_id is not None})
+    tickets = {t.pk: t for t in rows_for_update(Ticket, ticket_ids, ("requester", "assignee"))}
+    client_ids = {sends[i].client_message_id for i in admitted} - {None}
+    stored: dict[tuple[int, str], Message] = {}
+    if client_ids:
+        stored = {
+            (m.conversation_id, m.client_message_id or ""): m
+            for m in Message.objects.filter(
+                conversation_id__in=conversation_ids, client_message_id__in=client_ids
+            )
+        }
+
+    one_by_one: list[int] = []
+    new: list[tuple[int, MessageRecord, Conversation, Ticket]] = []
+    repeats: list[tuple[int, tuple[int, str]]] = []
+    conversation_fields: dict[int, set[str]] = defaultdict(set)
+    ticket_fields: dict[int, set[str]] = defaultdict(set)
+    for index in admitted:
+        send = sends[index]
+        conversation = conversations.get(send.conversation_id)
+        if conversation is None:
+            outcomes[index].error = VisitorGone()
+            continue
+        ticket = tickets.get(conversation.ticket_id) if conversation.ticket_id else None
+        if ticket is None or ticket.status == Ticket.Status.CLOSED or ticket.merged_into_id:
+            # A follow-up ticket to open, or a stale merge: message_create's business.
+            one_by_one.append(index)
+            continue
+        key = (conversation.pk, send.client_message_id or "")
+        if send.client_message_id is not None and key in stored:
+            # A retry of a stored message (maybe of one earlier in this very batch).
+            repeats.append((index, key))
+            continue
+        record = message_record(
+            conversation,
+            ticket,
+            sender_kind=Message.SenderKind.CUSTOMER,
+            body=send.body,
+            client_message_id=send.client_message_id,
+        )
+        if send.client_message_id is not None:
+            stored[key] = record.message
+        new.append((index, record, conversation, ticket))
+        conversation_fields[conversation.pk].update(record.conversation_fields)
+        ticket_fields[ticket.pk].update(record.ticket_fields)
+
+    if new:
+        rows_insert([record.message for _, record, _, _ in new])
+        _save_rows(conversations, conversation_fields)
+        _save_rows(tickets, ticket_fields)
+        for index, record, conversation, ticket in new:
+            message = record.message
+            # The payloads read message.email; a chat message has none (spares a query each).
+            Message.email.related.set_cached_value(message, None)
+            outcomes[index].ack = message_ack(message, created=True)
+            outcomes[index].events = message_events(conversation, ticket, message, [])
+    for index, key in repeats:
+        outcomes[index].ack = message_ack(stored[key], created=False)
+    return one_by_one
+
+
+def _save_rows(rows: dict[int, Any], fields: dict[int, set[str]]) -> None:
+    """One UPDATE for every changed row, grouped by the set of fields each one changed."""
+    by_fields: dict[tuple[str, ...], list[Any]] = defaultdict(list)
+    for pk, changed in fields.items():
+        by_fields[tuple(sorted(changed))].append(rows[pk])
+    for names, objs in by_fields.items():
+        rows_update(objs, names)

@@ -1,0 +1,91 @@
+"""Group commit for consumers: many sockets' writes in one trip to the database.
+
+A socket's write awaits `GroupCommit.submit`. If no batch is being written, one starts with
+that write alone; writes that arrive meanwhile wait and go together in the next one. An idle
+server answers a write as fast as before; a busy one pays the fixed costs (a thread hop, a
+transaction's round trips and commit, the ORM's compiling) once per batch instead of once per
+write, and batches grow with the load. A batch holds several workspaces' writes: each
+workspace's go through `store` in its own schema and transaction (`tenants_db`), so one
+workspace's failure fails only its own writes.
+
+`store(items)` is a synchronous service that returns one result per item, in order, and
+reports an item's refusal in that item's result; an exception fails the items it was given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from helpdesk.realtime.db import tenants_db
+from tenants.models import Tenant
+
+I = TypeVar("I")  # noqa: E741 - item
+R = TypeVar("R")
+
+
+class _Queue(Generic[I, R]):
+    def __init__(self) -> None:
+        self.pending: list[tuple[Tenant, I, asyncio.Future[R]]] = []
+        self.running = False
+
+
+class GroupCommit(Generic[I, R]):
+    def __init__(self, store: Callable[[list[I]], list[R]], *, max_batch: int = 200):
+        self.store = store
+        self.max_batch = max_batch
+        # One queue per event loop: tests run a loop per test, and a queue must never wait on
+        # a task of a loop that is gone.
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue[I, R]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def submit(self, tenant: Tenant, item: I) -> R:
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = _Queue()
+        future: asyncio.Future[R] = loop.create_future()
+        queue.pending.append((tenant, item, future))
+        if not queue.running:
+            queue.running = True
+            task = loop.create_task(self._drain(queue))
+            self._tasks.add(task)  # the loop keeps only weak references to tasks
+            task.add_done_callback(self._tasks.discard)
+        # A caller that goes away (its socket closed) cancels only its own wait: its item is
+        # written with its batch, like a call already running in a database thread.
+        return await future
+
+    async def _drain(self, queue: _Queue[I, R]) -> None:
+        try:
+            while queue.pending:
+                batch = queue.pending[: self.max_batch]
+                del queue.pending[: self.max_batch]
+                await self._write(batch)
+        finally:
+            queue.running = False
+
+    async def _write(self, batch: list[tuple[Tenant, I, asyncio.Future[R]]]) -> None:
+        by_schema: dict[str, tuple[Tenant, list[I], list[asyncio.Future[R]]]] = {}
+        for tenant, item, future in batch:
+            group = by_schema.setdefault(tenant.schema_name, (tenant, [], []))
+            group[1].append(item)
+            group[2].append(future)
+        groups = list(by_schema.values())
+        try:
+            outcomes: list[Any] = await tenants_db(
+                [(tenant, self.store, (items,)) for tenant, items, _ in groups]
+            )
+        except Exception as exc:
+            outcomes = [exc] * len(groups)
+        for (_, _, futures), outcome in zip(groups, outcomes, strict=True):
+            for index, future in enumerate(futures):
+                if future.done():
+                    continue
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome[index])
