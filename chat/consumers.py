@@ -185,23 +185,15 @@ class WidgetConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
 
     async def _on_send(self, frame: dict) -> None:
         assert self.state is not None
-        batched = frames.visitor_send_batchable(
+        checked = frames.visitor_send_check(
             state=self.state,
-            ip=self.ip,
             conversation_id=frame.get("conversation_id"),
             client_message_id=frame.get("client_message_id"),
             body=frame.get("body"),
             attachments=frame.get("attachments"),
         )
-        if batched is not None:
-            outcome = await widget_sends.submit(self.tenant, batched)
-            if outcome.error is not None:
-                raise outcome.error
-            for group, event in outcome.events:
-                await self.channel_layer.group_send(group, event)
-            assert outcome.ack is not None
-            await self._send(outcome.ack)
-            return
+        if checked is not None:
+            return await self._send_batched(checked)
         result = await tenant_db(
             self.tenant,
             frames.visitor_socket_send,
@@ -216,6 +208,32 @@ class WidgetConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
         if result.session is not None:
             await self._send(result.session)
         await self._send(result.ack)
+
+    async def _send_batched(self, checked: frames.CheckedSend) -> None:
+        """A message without attachments: stored with whatever other sockets send meanwhile."""
+        assert self.state is not None
+        ip: str | None = self.ip
+        if self.state.conversation_id is None:
+            started = await tenant_db(
+                self.tenant, frames.visitor_socket_first_send, state=self.state, ip=self.ip
+            )
+            # The socket joins the conversation's group once this message is announced: the
+            # visitor has it from the ack (as when the start and the message were one call).
+            self.state = started.state
+            if started.session is not None:
+                await self._send(started.session)
+            ip = None  # the start counted the network's budget
+        batched = frames.visitor_send_batched(state=self.state, checked=checked, ip=ip)
+        try:
+            outcome = await widget_sends.submit(self.tenant, batched)
+            if outcome.error is not None:
+                raise outcome.error
+            for group, event in outcome.events:
+                await self.channel_layer.group_send(group, event)
+        finally:
+            await self._follow(self.state)
+        assert outcome.ack is not None
+        await self._send(outcome.ack)
 
     async def _on_typing(self, frame: dict) -> None:
         assert self.state is not None
@@ -266,9 +284,7 @@ class WidgetConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
 
     # Channel-layer events (sent by services after commit).
     async def chat_message(self, event):
-        await self._send(
-            {"type": "message", "message": event["message"], "conversation": event["conversation"]}
-        )
+        await self.send(text_data=event["frame"])  # encoded once by message_events
 
     async def chat_conversation(self, event):
         await self._send({"type": "conversation", "conversation": event["conversation"]})

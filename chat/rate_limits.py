@@ -85,12 +85,13 @@ def rate_hits_many(events: list[list[RateRule]]) -> list[RateDecision]:
     return decisions
 
 
-def visitor_message_rules(*, ip: str, visitor: str) -> list[RateRule]:
-    """Both the visitor's and the network's budget must allow a message."""
-    return [
-        RateRule("msg.visitor", visitor, settings.WIDGET_RATE_MESSAGES_PER_VISITOR),
-        RateRule("msg.ip", ip, settings.WIDGET_RATE_MESSAGES_PER_IP),
-    ]
+def visitor_message_rules(*, ip: str | None, visitor: str) -> list[RateRule]:
+    """Both the visitor's and the network's budget must allow a message (`ip` None: the
+    network's was counted already)."""
+    rules = [RateRule("msg.visitor", visitor, settings.WIDGET_RATE_MESSAGES_PER_VISITOR)]
+    if ip is not None:
+        rules.append(RateRule("msg.ip", ip, settings.WIDGET_RATE_MESSAGES_PER_IP))
+    return rules
 
 
 def rate_hit(*, name: str, ident: str, limit: tuple[int, int]) -> RateDecision:

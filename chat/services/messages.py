@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Sequence
@@ -255,37 +256,39 @@ def message_events(
     conversation: Conversation, ticket: Ticket, message: Message, attachments: list[Attachment]
 ) -> list[tuple[str, dict[str, Any]]]:
     """The (group, event) pairs that announce a stored message: to the conversation's visitor
-    sockets unless it is an internal note, and to every agent socket of the workspace."""
+    sockets unless it is an internal note, and to every agent socket of the workspace.
+
+    Each event carries its socket frame as JSON text, encoded once here rather than by every
+    socket that hears it (a workspace's agents all get the same frame).
+    """
     schema = connection.schema_name
     contact_name = conversation.contact.display_name
     events: list[tuple[str, dict[str, Any]]] = []
     if not message.is_internal:
+        visitor_frame = {
+            "type": "message",
+            "message": message_payload(
+                message, contact_name=contact_name, for_agent=False, attachments=attachments
+            ),
+            # Status and read positions after this message (an agent's reply marks the
+            # visitor's messages read).
+            "conversation": visitor_conversation_payload(conversation),
+        }
         events.append(
             (
                 conversation_group(schema, conversation.pk),
-                {
-                    "type": "chat.message",
-                    "message": message_payload(
-                        message, contact_name=contact_name, for_agent=False, attachments=attachments
-                    ),
-                    # Status and read positions after this message (an agent's reply marks the
-                    # visitor's messages read).
-                    "conversation": visitor_conversation_payload(conversation),
-                },
+                {"type": "chat.message", "frame": json.dumps(visitor_frame, default=str)},
             )
         )
-    events.append(
-        (
-            agents_group(schema),
-            {
-                "type": "chat.message",
-                "conversation_id": conversation.pk,
-                "message": message_payload(
-                    message, contact_name=contact_name, for_agent=True, attachments=attachments
-                ),
-                "conversation": conversation_summary(conversation),
-                "ticket": ticket_summary(ticket),
-            },
-        )
-    )
+    agent_frame = {
+        "type": "message",
+        "conversation_id": conversation.pk,
+        "message": message_payload(
+            message, contact_name=contact_name, for_agent=True, attachments=attachments
+        ),
+        "conversation": conversation_summary(conversation),
+        "ticket": ticket_summary(ticket),
+    }
+    agent_event = {"type": "chat.message", "frame": json.dumps(agent_frame, default=str)}
+    events.append((agents_group(schema), agent_event))
     return events

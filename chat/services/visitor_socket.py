@@ -275,41 +275,66 @@ def message_ack(message: Message, *, created: bool) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class BatchedSend:
-    """A visitor message the batched path takes (chat/services/visitor_message_batch.py)."""
+    """A visitor message for the batched path (chat/services/visitor_message_batch.py)."""
 
     conversation_id: int
     contact_id: int
-    ip: str
+    # None when the network's budget was already counted (the message started the chat).
+    ip: str | None
     client_message_id: str | None
     body: str
 
 
-def visitor_send_batchable(
+@dataclass(frozen=True)
+class CheckedSend:
+    """A `message.send` frame that passed every check needing no database."""
+
+    client_message_id: str | None
+    body: str
+
+
+def visitor_send_check(
     *,
     state: VisitorState,
-    ip: str,
     conversation_id: Any,
     client_message_id: Any,
     body: Any,
     attachments: Any,
-) -> BatchedSend | None:
-    """The send, checked, if it can go with others in one transaction: the visitor already has
-    a conversation and attaches nothing. None sends it through `visitor_socket_send`. Needs no
-    database: it runs on the consumer's event loop."""
+) -> CheckedSend | None:
+    """The send checked, if the batched path can take it: it attaches nothing. None sends it
+    through `visitor_socket_send`. Needs no database: it runs on the consumer's event loop."""
     if conversation_id is not None and conversation_id != state.conversation_id:
         raise ConversationNotFound
-    if state.conversation_id is None or state.contact_id is None:
-        return None
     if attachments is not None and attachments != []:
         return None
     checked = message_input_check(
         sender_kind=Message.SenderKind.CUSTOMER, body=body, client_message_id=client_message_id
     )
+    return CheckedSend(client_message_id=client_message_id, body=checked.body)
+
+
+def visitor_socket_first_send(*, state: VisitorState, ip: str) -> StartResult:
+    """Start the conversation a visitor's first (checked) message goes into.
+
+    The network's budget is counted before anyone is created. The message itself follows
+    through the batched path, so a burst of new shoppers shares its transactions too; it has
+    passed every check but the visitor's own rate limit, which a first message cannot exceed.
+    """
+    decision = visitor_ip_message_allowed(ip=ip)
+    if not decision.allowed:
+        raise RateLimited(decision.retry_after)
+    return visitor_socket_start(state=state, prechat=None)
+
+
+def visitor_send_batched(
+    *, state: VisitorState, checked: CheckedSend, ip: str | None
+) -> BatchedSend:
+    assert state.conversation_id is not None and state.contact_id is not None
     return BatchedSend(
         conversation_id=state.conversation_id,
         contact_id=state.contact_id,
         ip=ip,
-        client_message_id=client_message_id,
+        client_message_id=checked.client_message_id,
         body=checked.body,
     )
 

@@ -187,15 +187,7 @@ class AgentConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def chat_message(self, event):
-        await self._send(
-            {
-                "type": "message",
-                "conversation_id": event["conversation_id"],
-                "message": event["message"],
-                "conversation": event["conversation"],
-                "ticket": event.get("ticket"),
-            }
-        )
+        await self.send(text_data=event["frame"])  # encoded once by message_events
 
     async def chat_conversation(self, event):
         await self._send({"type": "conversation.updated", "conversation": event["conversation"]})
