@@ -9,6 +9,7 @@ from the models' metadata, with every value passed as a parameter through the fi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ from django.db import connection
 from django.db.models import Field, ForeignKey, Model
 
 M = TypeVar("M", bound=Model)
+_LENGTH_RE = re.compile(r"\(\d+(?:,\s*\d+)?\)")
 
 
 def _quote(name: str | None) -> str:
@@ -67,9 +69,11 @@ def rows_update(objs: Sequence[Model], names: Sequence[str]) -> None:
     fields = _fields(model, names)
     pk = meta.pk
     assert pk is not None
-    # Values arrive untyped; each column is cast to its own type where it is assigned.
+    # Values arrive untyped; each is cast to its column's type without a length, because an
+    # explicit cast to varchar(n) would cut a long value where the assignment refuses it.
     sets = ", ".join(
-        f"{_quote(f.column)} = v.c{i}::{f.db_type(connection)}" for i, f in enumerate(fields)
+        f"{_quote(f.column)} = v.c{i}::{_LENGTH_RE.sub('', str(f.db_type(connection)))}"
+        for i, f in enumerate(fields)
     )
     row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
     columns = ", ".join(["pk", *(f"c{i}" for i in range(len(fields)))])

@@ -9,8 +9,10 @@ conversations before tickets, as everywhere), skips repeated sends, and inserts 
 updates the rows with one statement each.
 
 The result for each message is what `message_create` would have done: the same sequence
-numbers, counters, ticket status changes and broadcasts (chat.services.messages). Anything out
-of the ordinary (a closed or merged ticket, a conversation without a ticket) goes through
+numbers, counters, ticket status changes and broadcasts (chat.services.messages), except that
+the conversation and ticket summaries in the broadcasts show the state after the whole batch
+(two messages of one conversation in one batch both carry its final counts). Anything out of the
+ordinary (a closed or merged ticket, a conversation without a ticket) goes through
 `message_create` itself, one at a time, after the batch commits.
 """
 
@@ -20,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from chat.models import Conversation, Message
 from chat.rate_limits import RateLimited, rate_hits_many, visitor_message_rules
@@ -32,15 +34,18 @@ from chat.services.visitor_socket import (
     visitor_message_store,
 )
 from helpdesk.bulk_rows import rows_for_update, rows_insert, rows_update
+from helpdesk.realtime.groups import agents_group, broadcast_on_commit
 from helpdesk.tickets.models import Ticket
+from tenants.connection import connection
 
 Event = tuple[str, dict[str, Any]]
 
 
 @dataclass
 class SendOutcome:
-    """One message's answer: its `ack` frame and the broadcasts to send now that the batch
-    committed, or the refusal to report to the visitor."""
+    """One message's answer: its `ack` frame and the broadcasts its socket sends now that the
+    batch committed (to the visitor's other tabs; agents hear the batch as a whole), or the
+    refusal to report to the visitor."""
 
     ack: dict[str, Any] | None = None
     events: list[Event] = field(default_factory=list)
@@ -128,6 +133,8 @@ def _store_together(
         ticket_fields[ticket.pk].update(record.ticket_fields)
 
     if new:
+        agents = agents_group(connection.schema_name)
+        agent_frames: list[str] = []
         rows_insert([record.message for _, record, _, _ in new])
         _save_rows(conversations, conversation_fields)
         _save_rows(tickets, ticket_fields)
@@ -136,7 +143,14 @@ def _store_together(
             # The payloads read message.email; a chat message has none (spares a query each).
             Message.email.related.set_cached_value(message, None)
             outcomes[index].ack = message_ack(message, created=True)
-            outcomes[index].events = message_events(conversation, ticket, message, [])
+            for group, event in message_events(conversation, ticket, message, []):
+                if group == agents:
+                    agent_frames.append(event["frame"])
+                else:
+                    outcomes[index].events.append((group, event))
+        # Every agent socket of the workspace hears the whole batch as one channel-layer event
+        # (one publish, one delivery per socket), sent once the transaction commits.
+        broadcast_on_commit(group=agents, event={"type": "chat.messages", "frames": agent_frames})
     for index, key in repeats:
         outcomes[index].ack = message_ack(stored[key], created=False)
     return one_by_one

@@ -189,6 +189,11 @@ class AgentConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
     async def chat_message(self, event):
         await self.send(text_data=event["frame"])  # encoded once by message_events
 
+    async def chat_messages(self, event):
+        # Visitors' messages stored together (chat/services/visitor_message_batch.py).
+        for frame in event["frames"]:
+            await self.send(text_data=frame)
+
     async def chat_conversation(self, event):
         await self._send({"type": "conversation.updated", "conversation": event["conversation"]})
 

@@ -396,11 +396,6 @@ def test_rows_insert_refuses_text_too_long_for_its_column_like_save(tenant):
         assert Contact.objects.count() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rows_update casts each value to the column's type (v.c0::varchar(2)), and an "
-    "explicit cast to varchar(n) truncates where save() raises: 'DEU' is stored as 'DE'.",
-)
 @pytest.mark.django_db
 def test_rows_update_refuses_text_too_long_for_its_column_like_save(tenant):
     """save() fails on a value longer than the column; rows_update must not cut it silently."""
