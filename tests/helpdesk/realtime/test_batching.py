@@ -1,0 +1,129 @@
+"""GroupCommit: writes that arrive while a batch is written go together; each workspace's in its
+own schema; one workspace's failure is only its own."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from helpdesk.realtime.batching import GroupCommit
+from tenants.agents.models import User
+from tenants.connection import connection
+from tests.helpdesk.realtime.wsclient import run
+
+
+class Recorder:
+    """A store that answers each item with the workspace's owner name, and remembers its calls.
+
+    The first call can be held (in its database thread) until the test lets it go, so that
+    writes arrive while a batch is being written.
+    """
+
+    def __init__(self, *, hold_first: bool = False, fail_in: str | None = None):
+        self.calls: list[tuple[str, list[str]]] = []
+        self.release = threading.Event()
+        self.entered = threading.Event()
+        self.hold_first = hold_first
+        self.fail_in = fail_in
+
+    def __call__(self, items: list[str]) -> list[str]:
+        self.calls.append((connection.schema_name, list(items)))
+        if self.hold_first and len(self.calls) == 1:
+            self.entered.set()
+            assert self.release.wait(timeout=10)
+        if connection.schema_name == self.fail_in:
+            raise RuntimeError("this workspace's database is unhappy")
+        owner = User.objects.get(role=User.Role.OWNER).name
+        return [f"{item}@{owner}" for item in items]
+
+
+def test_writes_arriving_during_a_batch_are_written_together_next(workspaces):
+    a, _ = workspaces
+    store = Recorder(hold_first=True)
+    batcher: GroupCommit[str, str] = GroupCommit(store)
+
+    async def scenario():
+        first = asyncio.ensure_future(batcher.submit(a.tenant, "m0"))
+        await asyncio.to_thread(store.entered.wait, 10)
+        later = [asyncio.ensure_future(batcher.submit(a.tenant, f"m{n}")) for n in range(1, 6)]
+        await asyncio.sleep(0.05)
+        store.release.set()
+        return await first, await asyncio.gather(*later)
+
+    first, later = run(scenario())
+
+    assert first == "m0@Ann Acme"
+    assert later == [f"m{n}@Ann Acme" for n in range(1, 6)]
+    schema = a.tenant.schema_name
+    assert store.calls == [(schema, ["m0"]), (schema, ["m1", "m2", "m3", "m4", "m5"])]
+
+
+def test_each_workspace_is_written_in_its_own_schema_and_answers_go_back_in_order(workspaces):
+    a, b = workspaces
+    store = Recorder(hold_first=True)
+    batcher: GroupCommit[str, str] = GroupCommit(store)
+
+    async def scenario():
+        first = asyncio.ensure_future(batcher.submit(a.tenant, "warm-up"))
+        await asyncio.to_thread(store.entered.wait, 10)
+        mixed = [
+            asyncio.ensure_future(batcher.submit(tenant, item))
+            for tenant, item in ((a.tenant, "a1"), (b.tenant, "b1"), (a.tenant, "a2"))
+        ]
+        await asyncio.sleep(0.05)
+        store.release.set()
+        await first
+        return await asyncio.gather(*mixed)
+
+    answers = run(scenario())
+
+    assert answers == ["a1@Ann Acme", "b1@Gus Globex", "a2@Ann Acme"]
+    assert sorted(store.calls[1:]) == sorted(
+        [(a.tenant.schema_name, ["a1", "a2"]), (b.tenant.schema_name, ["b1"])]
+    )
+
+
+def test_one_workspaces_failure_fails_only_its_own_writes(workspaces):
+    a, b = workspaces
+    store = Recorder(hold_first=True, fail_in=b.tenant.schema_name)
+    batcher: GroupCommit[str, str] = GroupCommit(store)
+
+    async def scenario():
+        first = asyncio.ensure_future(batcher.submit(a.tenant, "warm-up"))
+        await asyncio.to_thread(store.entered.wait, 10)
+        ours = asyncio.ensure_future(batcher.submit(a.tenant, "a1"))
+        theirs = asyncio.ensure_future(batcher.submit(b.tenant, "b1"))
+        await asyncio.sleep(0.05)
+        store.release.set()
+        await first
+        results = await asyncio.gather(ours, theirs, return_exceptions=True)
+        # The queue keeps working after a failure.
+        after = await batcher.submit(a.tenant, "a2")
+        return results, after
+
+    (ours, theirs), after = run(scenario())
+
+    assert ours == "a1@Ann Acme"
+    assert isinstance(theirs, RuntimeError)
+    assert after == "a2@Ann Acme"
+
+
+def test_a_caller_that_goes_away_does_not_stop_its_write_or_the_queue(workspaces):
+    a, _ = workspaces
+    store = Recorder(hold_first=True)
+    batcher: GroupCommit[str, str] = GroupCommit(store)
+
+    async def scenario():
+        first = asyncio.ensure_future(batcher.submit(a.tenant, "m0"))
+        await asyncio.to_thread(store.entered.wait, 10)
+        gone = asyncio.ensure_future(batcher.submit(a.tenant, "closed-socket"))
+        await asyncio.sleep(0.01)
+        gone.cancel()  # the socket closed while its message waited
+        stays = asyncio.ensure_future(batcher.submit(a.tenant, "m1"))
+        await asyncio.sleep(0.05)
+        store.release.set()
+        return await first, await stays, await batcher.submit(a.tenant, "m2")
+
+    assert run(scenario()) == ("m0@Ann Acme", "m1@Ann Acme", "m2@Ann Acme")
+    written = [item for _, items in store.calls for item in items]
+    assert written == ["m0", "closed-socket", "m1", "m2"]
