@@ -37,20 +37,25 @@ class Recorder:
         return [f"{item}@{owner}" for item in items]
 
 
+async def _while_held(batcher, store, first: tuple, later: list[tuple]) -> tuple[str, list]:
+    """Submit `first`; while its batch is being written, submit `later`; then let it finish.
+    Returns the first answer and the later answers (or exceptions), in order."""
+    first_answer = asyncio.ensure_future(batcher.submit(*first))
+    await asyncio.to_thread(store.entered.wait, 10)
+    waiting = [asyncio.ensure_future(batcher.submit(*item)) for item in later]
+    await asyncio.sleep(0.05)
+    store.release.set()
+    return await first_answer, await asyncio.gather(*waiting, return_exceptions=True)
+
+
 def test_writes_arriving_during_a_batch_are_written_together_next(workspaces):
     a, _ = workspaces
     store = Recorder(hold_first=True)
     batcher: GroupCommit[str, str] = GroupCommit(store)
 
-    async def scenario():
-        first = asyncio.ensure_future(batcher.submit(a.tenant, "m0"))
-        await asyncio.to_thread(store.entered.wait, 10)
-        later = [asyncio.ensure_future(batcher.submit(a.tenant, f"m{n}")) for n in range(1, 6)]
-        await asyncio.sleep(0.05)
-        store.release.set()
-        return await first, await asyncio.gather(*later)
-
-    first, later = run(scenario())
+    first, later = run(
+        _while_held(batcher, store, (a.tenant, "m0"), [(a.tenant, f"m{n}") for n in range(1, 6)])
+    )
 
     assert first == "m0@Ann Acme"
     assert later == [f"m{n}@Ann Acme" for n in range(1, 6)]
@@ -63,19 +68,14 @@ def test_each_workspace_is_written_in_its_own_schema_and_answers_go_back_in_orde
     store = Recorder(hold_first=True)
     batcher: GroupCommit[str, str] = GroupCommit(store)
 
-    async def scenario():
-        first = asyncio.ensure_future(batcher.submit(a.tenant, "warm-up"))
-        await asyncio.to_thread(store.entered.wait, 10)
-        mixed = [
-            asyncio.ensure_future(batcher.submit(tenant, item))
-            for tenant, item in ((a.tenant, "a1"), (b.tenant, "b1"), (a.tenant, "a2"))
-        ]
-        await asyncio.sleep(0.05)
-        store.release.set()
-        await first
-        return await asyncio.gather(*mixed)
-
-    answers = run(scenario())
+    _, answers = run(
+        _while_held(
+            batcher,
+            store,
+            (a.tenant, "warm-up"),
+            [(a.tenant, "a1"), (b.tenant, "b1"), (a.tenant, "a2")],
+        )
+    )
 
     assert answers == ["a1@Ann Acme", "b1@Gus Globex", "a2@Ann Acme"]
     assert sorted(store.calls[1:]) == sorted(
@@ -89,17 +89,11 @@ def test_one_workspaces_failure_fails_only_its_own_writes(workspaces):
     batcher: GroupCommit[str, str] = GroupCommit(store)
 
     async def scenario():
-        first = asyncio.ensure_future(batcher.submit(a.tenant, "warm-up"))
-        await asyncio.to_thread(store.entered.wait, 10)
-        ours = asyncio.ensure_future(batcher.submit(a.tenant, "a1"))
-        theirs = asyncio.ensure_future(batcher.submit(b.tenant, "b1"))
-        await asyncio.sleep(0.05)
-        store.release.set()
-        await first
-        results = await asyncio.gather(ours, theirs, return_exceptions=True)
+        _, results = await _while_held(
+            batcher, store, (a.tenant, "warm-up"), [(a.tenant, "a1"), (b.tenant, "b1")]
+        )
         # The queue keeps working after a failure.
-        after = await batcher.submit(a.tenant, "a2")
-        return results, after
+        return results, await batcher.submit(a.tenant, "a2")
 
     (ours, theirs), after = run(scenario())
 
