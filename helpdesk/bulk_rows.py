@@ -14,16 +14,22 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Field, ForeignKey, Model
 
 M = TypeVar("M", bound=Model)
 _LENGTH_RE = re.compile(r"\(\d+(?:,\s*\d+)?\)")
 
 
+def _db() -> Any:
+    """This thread's connection itself: `django.db.connection` is a proxy that looks it up again
+    on every attribute, and the per-value calls below would do that thousands of times."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
 def _quote(name: str | None) -> str:
     assert name  # a concrete field's column, a model's table
-    return connection.ops.quote_name(name)
+    return _db().ops.quote_name(name)
 
 
 def _fields(model: type[Model], names: Sequence[str] | None) -> list[Field]:
@@ -35,6 +41,7 @@ def _fields(model: type[Model], names: Sequence[str] | None) -> list[Field]:
 
 def rows_insert(objs: Sequence[Model]) -> None:
     """INSERT `objs` (all of one model, primary keys unset) and give each its primary key."""
+    connection = _db()
     if not objs:
         return
     model = type(objs[0])
@@ -62,6 +69,7 @@ def rows_insert(objs: Sequence[Model]) -> None:
 
 def rows_update(objs: Sequence[Model], names: Sequence[str]) -> None:
     """UPDATE `names` of every object (all of one model, saved) to the values they hold."""
+    connection = _db()
     if not objs or not names:
         return
     model = type(objs[0])
@@ -92,6 +100,7 @@ def rows_update(objs: Sequence[Model], names: Sequence[str]) -> None:
 @lru_cache(maxsize=32)
 def _locking_select(model: type[Model], related: tuple[str, ...]) -> tuple[str, list[Any]]:
     """The SELECT … FOR UPDATE of `rows_for_update`, and how to read its rows back."""
+    connection = _db()
     meta = model._meta
     tables: list[tuple[type[Model], ForeignKey | None]] = [(model, None)]
     for name in related:
@@ -128,6 +137,7 @@ def rows_for_update(model: type[M], pks: Sequence[int], related: tuple[str, ...]
     foreign keys named in `related` loaded (what select_for_update(of=("self",))
     .select_related(*related).filter(pk__in=pks).order_by("pk") returns, without compiling it).
     """
+    connection = _db()
     if not pks:
         return []
     sql, readers = _locking_select(model, related)
