@@ -54,11 +54,13 @@ def conversation_open(
     started_context: dict | None = None,
     follow_up_of: Ticket | None = None,
     on_ticket: Ticket | None = None,
+    announce: bool = True,
 ) -> Conversation:
     """A new conversation and the ticket it opens (every new chat or email thread is a ticket),
     or, with `on_ticket`, a new thread of an existing ticket.
 
-    Runs inside the caller's transaction; agents hear of it after commit.
+    Runs inside the caller's transaction; agents hear of it after commit, unless `announce` is
+    false because the caller's own broadcast will carry it.
     """
     with transaction.atomic():
         ticket = on_ticket or ticket_create(
@@ -73,8 +75,9 @@ def conversation_open(
         conversation.contact = contact
         if on_ticket is None:
             ticket.requester = contact
-        conversation_broadcast_changed(conversation, tell_visitor=False)
-        ticket_broadcast_changed(ticket)
+        if announce:
+            conversation_broadcast_changed(conversation, tell_visitor=False)
+            ticket_broadcast_changed(ticket)
     return conversation
 
 

@@ -159,9 +159,11 @@ class StartResult:
     session: dict[str, Any] | None  # the `session` frame when the conversation is new
 
 
-def visitor_socket_start(*, state: VisitorState, prechat: Any) -> StartResult:
+def visitor_socket_start(
+    *, state: VisitorState, prechat: Any, announce: bool = True
+) -> StartResult:
     start = visitor_conversation_start(
-        contact=_contact(state), prechat=prechat, context=state.context
+        contact=_contact(state), prechat=prechat, context=state.context, announce=announce
     )
     new_state = VisitorState(
         contact_id=start.contact.pk, conversation_id=start.conversation.pk, context=state.context
@@ -323,7 +325,10 @@ def visitor_socket_first_send(*, state: VisitorState, ip: str) -> StartResult:
     decision = visitor_ip_message_allowed(ip=ip)
     if not decision.allowed:
         raise RateLimited(decision.retry_after)
-    return visitor_socket_start(state=state, prechat=None)
+    # Agents hear of the new conversation and ticket from the message's broadcast, a moment
+    # later; announcing the still-empty conversation first would send every agent socket two
+    # more frames per new chat.
+    return visitor_socket_start(state=state, prechat=None, announce=False)
 
 
 def visitor_send_batched(

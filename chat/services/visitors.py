@@ -74,7 +74,7 @@ class VisitorSession:
     identity_error: str = ""
 
 
-def _contact_seen(contact: Contact, context: PageContext) -> None:
+def _contact_seen(contact: Contact, context: PageContext, *, save: bool = True) -> None:
     contact.last_seen_at = timezone.now()
     contact.last_page_url = context.url
     contact.last_page_title = context.title
@@ -97,7 +97,8 @@ def _contact_seen(contact: Contact, context: PageContext) -> None:
         if country and not contact.country:
             contact.country = country
             fields.append("country")
-    contact.save(update_fields=fields)
+    if save:
+        contact.save(update_fields=fields)
 
 
 def _country_from_language(language: str) -> str:
@@ -234,12 +235,14 @@ class ConversationStart:
 
 
 def visitor_conversation_start(
-    *, contact: Contact | None, prechat: Any, context: PageContext
+    *, contact: Contact | None, prechat: Any, context: PageContext, announce: bool = True
 ) -> ConversationStart:
     """The visitor's conversation, created (with the contact, if new) on first use.
 
     Pre-chat answers fill in an unverified visitor's name and email; a verified shopper's come
-    from the store and are not overwritten from the widget.
+    from the store and are not overwritten from the widget. `announce=False` leaves telling the
+    agents to the caller's next broadcast (the first message's, which carries both the
+    conversation and its ticket).
     """
     settings = widget_settings_get()
     if not settings.enabled:
@@ -248,14 +251,15 @@ def visitor_conversation_start(
         existing = visitor_conversation_current(contact=contact) if contact else None
         answers = _prechat_clean(prechat, settings=settings, require=existing is None)
         if contact is None:
-            contact = Contact.objects.create(
+            contact = Contact(
                 name=answers["name"],
                 email=answers["email"],
                 timezone=context.timezone,
                 language=context.language,
                 country=_country_from_language(context.language),
             )
-            _contact_seen(contact, context)
+            _contact_seen(contact, context, save=False)
+            contact.save(force_insert=True)  # one INSERT with the page fields
         elif not contact.identity_verified:
             fields = []
             if answers["name"]:
@@ -272,6 +276,7 @@ def visitor_conversation_start(
         created = existing is None
         conversation = existing or conversation_open(
             contact=contact,
+            announce=announce,
             channel=Conversation.Channel.WEB,
             started_context={
                 "fields": answers["fields"],
