@@ -210,22 +210,18 @@ class WidgetConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
         await self._send(result.ack)
 
     async def _send_batched(self, checked: frames.CheckedSend) -> None:
-        """A message without attachments: stored with whatever other sockets send meanwhile."""
+        """A message without attachments: stored with whatever other sockets send meanwhile
+        (a first message starts its conversation in the same transaction)."""
         assert self.state is not None
-        ip: str | None = self.ip
-        if self.state.conversation_id is None:
-            started = await tenant_db(
-                self.tenant, frames.visitor_socket_first_send, state=self.state, ip=self.ip
-            )
-            # The socket joins the conversation's group once this message is announced: the
-            # visitor has it from the ack (as when the start and the message were one call).
-            self.state = started.state
-            if started.session is not None:
-                await self._send(started.session)
-            ip = None  # the start counted the network's budget
-        batched = frames.visitor_send_batched(state=self.state, checked=checked, ip=ip)
+        batched = frames.visitor_send_batched(state=self.state, checked=checked, ip=self.ip)
+        outcome = await widget_sends.submit(self.tenant, batched)
+        if outcome.state is not None:
+            # The socket joins the new conversation's group once this message is announced:
+            # the visitor has it from the ack.
+            self.state = outcome.state
+            if outcome.session is not None:
+                await self._send(outcome.session)
         try:
-            outcome = await widget_sends.submit(self.tenant, batched)
             if outcome.error is not None:
                 raise outcome.error
             for group, event in outcome.events:

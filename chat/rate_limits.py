@@ -104,10 +104,12 @@ def rate_hits_many(events: list[list[RateRule]]) -> list[RateDecision]:
     return decisions
 
 
-def visitor_message_rules(*, ip: str | None, visitor: str) -> list[RateRule]:
+def visitor_message_rules(*, ip: str | None, visitor: str | None) -> list[RateRule]:
     """Both the visitor's and the network's budget must allow a message (`ip` None: the
-    network's was counted already)."""
-    rules = [RateRule("msg.visitor", visitor, settings.WIDGET_RATE_MESSAGES_PER_VISITOR)]
+    network's was counted already; `visitor` None: a new visitor, who has none yet)."""
+    rules = []
+    if visitor is not None:
+        rules.append(RateRule("msg.visitor", visitor, settings.WIDGET_RATE_MESSAGES_PER_VISITOR))
     if ip is not None:
         rules.append(RateRule("msg.ip", ip, settings.WIDGET_RATE_MESSAGES_PER_IP))
     return rules

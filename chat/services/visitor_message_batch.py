@@ -19,9 +19,10 @@ ordinary (a closed or merged ticket, a conversation without a ticket) goes throu
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from chat.models import Conversation, Message
@@ -30,8 +31,10 @@ from chat.services.messages import MessageRecord, message_events, message_record
 from chat.services.visitor_socket import (
     BatchedSend,
     VisitorGone,
+    VisitorState,
     message_ack,
     visitor_message_store,
+    visitor_socket_first_start,
 )
 from helpdesk.bulk_rows import rows_for_update, rows_insert, rows_update
 from helpdesk.realtime.groups import agents_group, broadcast_on_commit
@@ -50,13 +53,23 @@ class SendOutcome:
     ack: dict[str, Any] | None = None
     events: list[Event] = field(default_factory=list)
     error: Exception | None = None
+    # A first message: the socket's state and the `session` frame of the conversation it started.
+    state: VisitorState | None = None
+    session: dict[str, Any] | None = None
 
 
 def visitor_messages_store(sends: list[BatchedSend]) -> list[SendOutcome]:
     """Store `sends` (one workspace's, in arrival order); one outcome per send, in order."""
     outcomes = [SendOutcome() for _ in sends]
+    # A first message counts against the network's budget (and a known visitor's) before
+    # anyone is created; a new visitor's own budget cannot be spent yet.
     decisions = rate_hits_many(
-        [visitor_message_rules(ip=send.ip, visitor=f"c{send.contact_id}") for send in sends]
+        [
+            visitor_message_rules(
+                ip=send.ip, visitor=None if send.contact_id is None else f"c{send.contact_id}"
+            )
+            for send in sends
+        ]
     )
     admitted = []
     for index, decision in enumerate(decisions):
@@ -66,10 +79,13 @@ def visitor_messages_store(sends: list[BatchedSend]) -> list[SendOutcome]:
             outcomes[index].error = RateLimited(decision.retry_after)
     if not admitted:
         return outcomes
+    sends = list(sends)
     with transaction.atomic():
+        admitted = _start_conversations(sends, admitted, outcomes)
         one_by_one = _store_together(sends, admitted, outcomes)
     for index in one_by_one:
         send = sends[index]
+        assert send.conversation_id is not None and send.contact_id is not None
         # Its broadcasts go through broadcast_on_commit: tenant_db sends them after this call.
         try:
             outcomes[index].ack = visitor_message_store(
@@ -85,17 +101,50 @@ def visitor_messages_store(sends: list[BatchedSend]) -> list[SendOutcome]:
     return outcomes
 
 
+def _start_conversations(
+    sends: list[BatchedSend], admitted: list[int], outcomes: list[SendOutcome]
+) -> list[int]:
+    """Start the conversation of every first message, in the batch's transaction (so a message
+    that fails leaves no empty conversation behind); returns the sends still to store."""
+    kept, new_visitors = [], []
+    for index in admitted:
+        send = sends[index]
+        if send.conversation_id is not None:
+            kept.append(index)
+            continue
+        try:
+            started = visitor_socket_first_start(send)
+        except (ValidationError, VisitorGone) as exc:
+            # Refused before anything was written (the widget is off, a form is required).
+            outcomes[index].error = exc
+            continue
+        outcomes[index].state = started.state
+        outcomes[index].session = started.session
+        sends[index] = replace(
+            send,
+            conversation_id=started.state.conversation_id,
+            contact_id=started.state.contact_id,
+        )
+        kept.append(index)
+        new_visitors.append(f"c{started.state.contact_id}")
+    if new_visitors:
+        # The first message is the new visitor's first against their own budget too, so later
+        # ones are counted from it; a first message cannot exceed any sensible limit.
+        rate_hits_many([visitor_message_rules(ip=None, visitor=v) for v in new_visitors])
+    return kept
+
+
 def _store_together(
     sends: list[BatchedSend], admitted: list[int], outcomes: list[SendOutcome]
 ) -> list[int]:
     """Store what the batch can; returns the indexes left for `message_create`."""
-    conversation_ids = sorted({sends[i].conversation_id for i in admitted})
+    conversation_ids = sorted({cid for i in admitted if (cid := sends[i].conversation_id)})
     conversations = {
         c.pk: c for c in rows_for_update(Conversation, conversation_ids, ("contact", "assignee"))
     }
     ticket_ids = sorted({c.ticket_id for c in conversations.values() if c.ticket_id is not None})
     tickets = {t.pk: t for t in rows_for_update(Ticket, ticket_ids, ("requester", "assignee"))}
-    client_ids = sorted({cid for i in admitted if (cid := sends[i].client_message_id)})
+    client_ids = sorted({cmid for i in admitted if (cmid := sends[i].client_message_id)})
     stored = _stored_by_client_id(conversation_ids, client_ids) if client_ids else {}
 
     one_by_one: list[int] = []
@@ -105,7 +154,7 @@ def _store_together(
     ticket_fields: dict[int, set[str]] = defaultdict(set)
     for index in admitted:
         send = sends[index]
-        conversation = conversations.get(send.conversation_id)
+        conversation = conversations.get(send.conversation_id or 0)
         if conversation is None:
             outcomes[index].error = VisitorGone()
             continue

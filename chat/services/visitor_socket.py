@@ -279,12 +279,15 @@ def message_ack(message: Message, *, created: bool) -> dict[str, Any]:
 class BatchedSend:
     """A visitor message for the batched path (chat/services/visitor_message_batch.py)."""
 
-    conversation_id: int
-    contact_id: int
-    # None when the network's budget was already counted (the message started the chat).
+    # None for a visitor's first message: the batch starts the conversation (with the
+    # contact, if new) from `context`, in the same transaction as the message.
+    conversation_id: int | None
+    contact_id: int | None
+    # None when the network's budget was already counted.
     ip: str | None
     client_message_id: str | None
     body: str
+    context: PageContext | None = None
 
 
 @dataclass(frozen=True)
@@ -315,33 +318,25 @@ def visitor_send_check(
     return CheckedSend(client_message_id=client_message_id, body=checked.body)
 
 
-def visitor_socket_first_send(*, state: VisitorState, ip: str) -> StartResult:
-    """Start the conversation a visitor's first (checked) message goes into.
-
-    The network's budget is counted before anyone is created. The message itself follows
-    through the batched path, so a burst of new shoppers shares its transactions too; it has
-    passed every check but the visitor's own rate limit, which a first message cannot exceed.
-    """
-    decision = visitor_ip_message_allowed(ip=ip)
-    if not decision.allowed:
-        raise RateLimited(decision.retry_after)
-    # Agents hear of the new conversation and ticket from the message's broadcast, a moment
-    # later; announcing the still-empty conversation first would send every agent socket two
-    # more frames per new chat.
-    return visitor_socket_start(state=state, prechat=None, announce=False)
-
-
-def visitor_send_batched(
-    *, state: VisitorState, checked: CheckedSend, ip: str | None
-) -> BatchedSend:
-    assert state.conversation_id is not None and state.contact_id is not None
+def visitor_send_batched(*, state: VisitorState, checked: CheckedSend, ip: str) -> BatchedSend:
     return BatchedSend(
         conversation_id=state.conversation_id,
         contact_id=state.contact_id,
         ip=ip,
         client_message_id=checked.client_message_id,
         body=checked.body,
+        context=state.context,
     )
+
+
+def visitor_socket_first_start(send: BatchedSend) -> StartResult:
+    """Start the conversation of a visitor's first message, inside the batch's transaction.
+
+    Agents hear of the new conversation and ticket from the message's broadcast; announcing the
+    still-empty conversation first would send every agent socket two more frames per new chat.
+    """
+    state = VisitorState(contact_id=send.contact_id, context=send.context or PageContext())
+    return visitor_socket_start(state=state, prechat=None, announce=False)
 
 
 def visitor_socket_read(*, state: VisitorState, seq: Any) -> None:
