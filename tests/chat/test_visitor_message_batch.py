@@ -14,24 +14,27 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from chat.models import Conversation, Message
+from chat.models import Conversation, Message, WidgetSettings
 from chat.payloads import conversation_summary, visitor_conversation_payload
 from chat.rate_limits import RateLimited
 from chat.services.conversations import conversation_open
 from chat.services.messages import message_create
 from chat.services.visitor_message_batch import SendOutcome, visitor_messages_store
 from chat.services.visitor_socket import BatchedSend, VisitorGone, visitor_message_store
+from chat.services.visitors import PageContext
 from helpdesk.contacts.models import Contact
 from helpdesk.realtime.groups import agents_group, conversation_group, deferred_broadcasts
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.payloads import ticket_summary
 from helpdesk.tickets.services.status import ticket_status_change
 from tenants.agents.models import User
+from tenants.connection import connection
 from tests.chat.widget_client import frames_until, nothing_more, of_type, send, visitor_open
 from tests.factories import ConversationFactory
 from tests.helpdesk.realtime.wsclient import receive, run, session_cookie, socket
@@ -132,8 +135,8 @@ def _one_at_a_time(sends: list[BatchedSend]) -> list[dict[str, Any]]:
     """What the widget did before batches: message_create for each send, in order."""
     return [
         visitor_message_store(
-            conversation_id=s.conversation_id,
-            contact_id=s.contact_id,
+            conversation_id=s.conversation_id or 0,
+            contact_id=s.contact_id or 0,
             client_message_id=s.client_message_id,
             body=s.body,
             attachments=None,
@@ -717,3 +720,106 @@ def test_many_sockets_sending_at_once_are_all_acked_and_heard_once(workspaces):
         assert stored == expected
         ids = sorted(c for (w, _), c in zip(plan, conversation_ids, strict=True) if w is workspace)
         assert rows == [(pk, rounds + 1, rounds + 1, rounds + 1) for pk in ids]
+
+
+# ---- First messages ----------------------------------------------------------------------------
+
+
+def _first(body: str, cid: str, ip: str = "10.0.0.9") -> BatchedSend:
+    context = PageContext.parse(
+        page={"url": "https://shop.example/p/7", "title": "Boots", "referrer": ""},
+        timezone_name="America/Sao_Paulo",
+        language="pt-BR",
+        user_agent="Mozilla/5.0",
+    )
+    return BatchedSend(
+        conversation_id=None,
+        contact_id=None,
+        ip=ip,
+        client_message_id=cid,
+        body=body,
+        context=context,
+    )
+
+
+@pytest.mark.django_db
+def test_a_first_message_starts_its_conversation_in_the_batch(
+    tenant, django_capture_on_commit_callbacks
+):
+    with tenant_context(tenant):
+        chatting = ConversationFactory()
+        pending: list[tuple[str, dict]] = []
+        token = deferred_broadcasts.set(pending)
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                outcomes = visitor_messages_store(
+                    [_first("Olá, tem tamanho 40?", "f-1"), _send(chatting, "still here", "s-1")]
+                )
+        finally:
+            deferred_broadcasts.reset(token)
+
+        first = outcomes[0]
+        assert first.error is None and first.state is not None and first.session is not None
+        assert first.state.conversation_id is not None
+        conversation = Conversation.objects.select_related("contact").get(
+            pk=first.state.conversation_id
+        )
+        contact = conversation.contact
+        assert first.state.contact_id == contact.pk
+        assert first.session["type"] == "session" and first.session["token"]
+        assert first.session["conversation"]["id"] == conversation.pk
+        assert (contact.last_page_url, contact.timezone, contact.language) == (
+            "https://shop.example/p/7",
+            "America/Sao_Paulo",
+            "pt-BR",
+        )
+        assert _bodies(conversation) == [(1, "Olá, tem tamanho 40?")]
+        assert _ack(first)["seq"] == 1
+        ticket = _ticket(conversation)
+        assert (ticket.status, ticket.unread_count) == (S.NEW, 1)
+        # Agents hear of the new chat once, from the message, with its ticket; no empty
+        # conversation or ticket announced before it.
+        schema = tenant.schema_name
+        assert [g for g, _ in pending] == [agents_group(schema)]
+        heard = _heard_by_agents(pending, schema)
+        assert [(f["conversation_id"], f["ticket"]["id"]) for f in heard] == [
+            (conversation.pk, ticket.pk),
+            (chatting.pk, _ticket(chatting).pk),
+        ]
+        assert outcomes[1].ack is not None and outcomes[1].state is None
+
+
+@pytest.mark.django_db
+def test_a_first_message_refused_at_the_start_leaves_nothing(tenant):
+    with tenant_context(tenant):
+        chatting = ConversationFactory()
+        before = (Contact.objects.count(), Conversation.objects.count(), Ticket.objects.count())
+        WidgetSettings.objects.update_or_create(id=1, defaults={"enabled": False})
+
+        outcomes = visitor_messages_store(
+            [_first("hello?", "f-2"), _send(chatting, "still here", "s-2")]
+        )
+
+        refused = outcomes[0].error
+        assert isinstance(refused, ValidationError) and refused.code == "widget_disabled"
+        assert outcomes[0].ack is None and outcomes[0].state is None
+        assert (Contact.objects.count(), Conversation.objects.count(), Ticket.objects.count()) == (
+            before
+        )
+        assert list(Message.objects.values_list("body", flat=True)) == ["still here"]
+
+
+@pytest.mark.django_db
+@override_settings(WIDGET_RATE_MESSAGES_PER_VISITOR=(2, 60))
+def test_a_first_message_counts_against_the_new_visitors_own_budget(tenant):
+    with tenant_context(tenant):
+        (first,) = visitor_messages_store([_first("one", "b-1")])
+        assert first.state is not None and first.state.conversation_id is not None
+        conversation = Conversation.objects.get(pk=first.state.conversation_id)
+        later = [_send(conversation, "two", "b-2"), _send(conversation, "three", "b-3")]
+
+        outcomes = visitor_messages_store(later)
+
+        assert outcomes[0].ack is not None
+        assert isinstance(outcomes[1].error, RateLimited)
+        assert _bodies(conversation) == [(1, "one"), (2, "two")]
