@@ -18,7 +18,7 @@ import email.policy
 import email.utils
 import mimetypes
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
@@ -351,15 +351,13 @@ def _address(value: str) -> str:
     return value
 
 
-def _split_address_list(value: str) -> list[str]:
-    """The mailboxes of an address header, split at top-level commas. A group's name
-    ("undisclosed-recipients:") is dropped and its members kept. One linear pass: the stdlib's
-    parsers take minutes on some 60 KB headers (runs of quotes or commas)."""
-    items: list[str] = []
-    current: list[str] = []
-    quoted = angle = escaped = False
+def _scan(text: str) -> Iterator[tuple[int, str, bool]]:
+    """Each character of an address header, and whether it is at top level: outside quoted
+    strings and (nested) comments, with backslash escapes inside them honoured (RFC 5322)."""
+    quoted = escaped = False
     comment = 0
-    for char in value:
+    for index, char in enumerate(text):
+        top = False
         if escaped:
             escaped = False
         elif char == "\\" and (quoted or comment):
@@ -372,17 +370,31 @@ def _split_address_list(value: str) -> list[str]:
             quoted = True
         elif char == "(":
             comment = 1
-        elif angle:
-            angle = char != ">"
-        elif char == "<":
-            angle = True
-        elif char in ",;":
-            items.append("".join(current))
-            current = []
-            continue
-        elif char == ":":
-            current = []
-            continue
+        else:
+            top = True
+        yield index, char, top
+
+
+def _split_address_list(value: str) -> list[str]:
+    """The mailboxes of an address header, split at top-level commas. A group's name
+    ("undisclosed-recipients:") is dropped and its members kept. One linear pass: the stdlib's
+    parsers take minutes on some 60 KB headers (runs of quotes or commas)."""
+    items: list[str] = []
+    current: list[str] = []
+    angle = False
+    for _, char, top in _scan(value):
+        if top:
+            if angle:
+                angle = char != ">"
+            elif char == "<":
+                angle = True
+            elif char in ",;":
+                items.append("".join(current))
+                current = []
+                continue
+            elif char == ":":
+                current = []
+                continue
         current.append(char)
     items.append("".join(current))
     return [item for item in items if item.strip()]
@@ -395,22 +407,10 @@ _QUOTED_PAIR = re.compile(r"\\(.)")
 def _angle_bounds(item: str) -> tuple[int, int]:
     """Where the last top-level "<...>" of a mailbox starts and ends (-1, -1 if none)."""
     start = end = -1
-    quoted = escaped = False
-    comment = 0
-    for index, char in enumerate(item):
-        if escaped:
-            escaped = False
-        elif char == "\\" and (quoted or comment):
-            escaped = True
-        elif quoted:
-            quoted = char != '"'
-        elif comment:
-            comment += 1 if char == "(" else -1 if char == ")" else 0
-        elif char == '"':
-            quoted = True
-        elif char == "(":
-            comment = 1
-        elif char == "<":
+    for index, char, top in _scan(item):
+        if not top:
+            continue
+        if char == "<":
             start, end = index, -1
         elif char == ">" and start >= 0 and end < 0:
             end = index
