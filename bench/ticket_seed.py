@@ -58,6 +58,7 @@ from django.db import models, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
+from ticket_list import filter_combinations  # noqa: E402  (bench/ is the script's directory)
 
 from chat.models import Conversation  # noqa: E402
 from helpdesk.contacts.models import Contact  # noqa: E402
@@ -394,24 +395,6 @@ def seed(args: argparse.Namespace) -> int:
 # --- queries --------------------------------------------------------------------------------------
 
 
-def combos(ws: dict) -> list[tuple[str, dict[str, str]]]:
-    """The filter combinations the load client times, by name (page 3 is followed, not named)."""
-    s = ws["samples"]
-    return [
-        ("default", {}),
-        ("status=open", {"status": "open"}),
-        ("channel=email", {"channel": "email"}),
-        (f"tag={s['tag_common']}", {"tag": s["tag_common"]}),
-        (f"tag={s['tag_rare']} (rare)", {"tag": s["tag_rare"]}),
-        ("assignee=<id>", {"assignee": str(s["assignee"])}),
-        ("priority=urgent", {"priority": "urgent"}),
-        ("q=#number", {"q": f"#{s['number']}"}),
-        ("q=word (subject)", {"q": "canada"}),
-        ("sort=created_at", {"sort": "created_at"}),
-        ("status=any", {"status": "any"}),
-    ]
-
-
 def _pages(client, ws: dict, params: dict[str, str], headers: dict) -> list[tuple[dict, Any]]:
     """Pages 1 to 3 of a combo as [(params, response)], following `next`."""
     from urllib.parse import parse_qsl, urlsplit
@@ -450,7 +433,8 @@ def queries(args: argparse.Namespace) -> int:
         headers = {"HTTP_HOST": ws["host"], "HTTP_AUTHORIZATION": f"Bearer {ws['tokens'][0]}"}
         client.get(LIST_URL, {}, **headers)  # warm-up: imports, connections, token's last_used_at
         per_combo = {}
-        for name, params in [*combos(ws), ("status=any, limit=3", {"status": "any", "limit": "3"})]:
+        small_page = ("status=any, limit=3", {"status": "any", "limit": "3"})
+        for name, params in [*filter_combinations(ws), small_page]:
             pages = _pages(client, ws, params, headers)
             counts = {}
             for page_no, (page_params, _) in enumerate(pages, start=1):
