@@ -185,15 +185,16 @@ class WidgetConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
 
     async def _on_send(self, frame: dict) -> None:
         assert self.state is not None
-        checked = frames.visitor_send_check(
+        batched = frames.visitor_send_check(
             state=self.state,
+            ip=self.ip,
             conversation_id=frame.get("conversation_id"),
             client_message_id=frame.get("client_message_id"),
             body=frame.get("body"),
             attachments=frame.get("attachments"),
         )
-        if checked is not None:
-            return await self._send_batched(checked)
+        if batched is not None:
+            return await self._send_batched(batched)
         result = await tenant_db(
             self.tenant,
             frames.visitor_socket_send,
@@ -209,11 +210,10 @@ class WidgetConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
             await self._send(result.session)
         await self._send(result.ack)
 
-    async def _send_batched(self, checked: frames.CheckedSend) -> None:
+    async def _send_batched(self, batched: frames.BatchedSend) -> None:
         """A message without attachments: stored with whatever other sockets send meanwhile
         (a first message starts its conversation in the same transaction)."""
         assert self.state is not None
-        batched = frames.visitor_send_batched(state=self.state, checked=checked, ip=self.ip)
         outcome = await widget_sends.submit(self.tenant, batched)
         if outcome.state is not None:
             # The socket joins the new conversation's group once this message is announced:

@@ -283,31 +283,24 @@ class BatchedSend:
     # contact, if new) from `context`, in the same transaction as the message.
     conversation_id: int | None
     contact_id: int | None
-    # None when the network's budget was already counted.
-    ip: str | None
+    ip: str
     client_message_id: str | None
     body: str
     context: PageContext | None = None
 
 
-@dataclass(frozen=True)
-class CheckedSend:
-    """A `message.send` frame that passed every check needing no database."""
-
-    client_message_id: str | None
-    body: str
-
-
 def visitor_send_check(
     *,
     state: VisitorState,
+    ip: str,
     conversation_id: Any,
     client_message_id: Any,
     body: Any,
     attachments: Any,
-) -> CheckedSend | None:
-    """The send checked, if the batched path can take it: it attaches nothing. None sends it
-    through `visitor_socket_send`. Needs no database: it runs on the consumer's event loop."""
+) -> BatchedSend | None:
+    """The send, checked, for the batched path if it can take it: it attaches nothing. None
+    sends it through `visitor_socket_send`. Needs no database: it runs on the consumer's event
+    loop."""
     if conversation_id is not None and conversation_id != state.conversation_id:
         raise ConversationNotFound
     if attachments is not None and attachments != []:
@@ -315,15 +308,11 @@ def visitor_send_check(
     checked = message_input_check(
         sender_kind=Message.SenderKind.CUSTOMER, body=body, client_message_id=client_message_id
     )
-    return CheckedSend(client_message_id=client_message_id, body=checked.body)
-
-
-def visitor_send_batched(*, state: VisitorState, checked: CheckedSend, ip: str) -> BatchedSend:
     return BatchedSend(
         conversation_id=state.conversation_id,
         contact_id=state.contact_id,
         ip=ip,
-        client_message_id=checked.client_message_id,
+        client_message_id=client_message_id,
         body=checked.body,
         context=state.context,
     )

@@ -492,22 +492,26 @@ def test_a_visitor_over_the_rate_limit_is_refused_within_the_batch(tenant):
 
 @pytest.mark.django_db
 @override_settings(WIDGET_RATE_MESSAGES_PER_IP=(2, 60))
-def test_one_network_over_its_limit_is_refused_and_a_send_without_ip_is_not_counted(tenant):
+def test_one_network_over_its_limit_is_refused_first_messages_included(tenant):
     with tenant_context(tenant):
-        chats = [ConversationFactory() for _ in range(4)]
-        sends = [_send(c, f"from {n}", f"n-{n}", ip="10.7.7.7") for n, c in enumerate(chats[:3])]
-        # A chat's first message comes without an ip: its start counted the network already.
-        sends.append(_send(chats[3], "first message", "n-3", ip=None))
+        chats = [ConversationFactory() for _ in range(3)]
+        before = (Contact.objects.count(), Conversation.objects.count(), Ticket.objects.count())
+        sends = [_send(c, f"from {n}", f"n-{n}", ip="10.7.7.7") for n, c in enumerate(chats[:2])]
+        # A new shopper on the same network: refused before anyone is created.
+        sends.append(_first("new here", "n-new", ip="10.7.7.7"))
+        sends.append(_send(chats[2], "another network", "n-2", ip="10.8.8.8"))
 
         outcomes = visitor_messages_store(sends)
 
         assert [o.ack is not None for o in outcomes] == [True, True, False, True]
-        assert isinstance(outcomes[2].error, RateLimited)
+        assert isinstance(outcomes[2].error, RateLimited) and outcomes[2].state is None
+        assert (Contact.objects.count(), Conversation.objects.count(), Ticket.objects.count()) == (
+            before
+        )
         assert [_bodies(c) for c in chats] == [
             [(1, "from 0")],
             [(1, "from 1")],
-            [],
-            [(1, "first message")],
+            [(1, "another network")],
         ]
 
 
