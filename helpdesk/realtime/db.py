@@ -98,6 +98,19 @@ def _run_in_public(func: Callable[..., T], args: tuple, kwargs: dict) -> T:
         return func(*args, **kwargs)
 
 
+async def _broadcast(pending: list[tuple[str, dict]]) -> None:
+    """Send what a database call committed, from the event loop."""
+    if not pending:
+        return
+    layer = get_channel_layer()
+    for group, event in pending:
+        try:
+            await layer.group_send(group, event)
+        except Exception:
+            # Like a failed on_commit send: logged, and clients catch up on reconnect.
+            log.exception("Broadcast to %s failed", group)
+
+
 async def tenant_db(
     scope_or_tenant: Tenant | dict, func: Callable[..., T], /, *args, **kwargs
 ) -> T:
@@ -108,14 +121,7 @@ async def tenant_db(
     tenant = _tenant_from(scope_or_tenant)
     call = database_sync_to_async(_run_in_tenant, thread_sensitive=False, executor=_db_pool())
     result, error, pending = await call(tenant, func, args, kwargs)
-    if pending:
-        layer = get_channel_layer()
-        for group, event in pending:
-            try:
-                await layer.group_send(group, event)
-            except Exception:
-                # Like a failed on_commit send: logged, and clients catch up on reconnect.
-                log.exception("Broadcast to %s failed", group)
+    await _broadcast(pending)
     if error is not None:
         raise error
     return cast(T, result)
@@ -137,13 +143,8 @@ async def tenants_db(calls: list[tuple[Tenant, Callable[..., Any], tuple]]) -> l
     """
     call = database_sync_to_async(_run_per_tenant, thread_sensitive=False, executor=_db_pool())
     outcomes = await call(calls)
-    layer = get_channel_layer()
     for _, _, pending in outcomes:
-        for group, event in pending:
-            try:
-                await layer.group_send(group, event)
-            except Exception:
-                log.exception("Broadcast to %s failed", group)
+        await _broadcast(pending)
     return [error if error is not None else result for result, error, _ in outcomes]
 
 
