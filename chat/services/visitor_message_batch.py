@@ -126,10 +126,12 @@ def _start_conversations(
             contact_id=started.state.contact_id,
         )
         kept.append(index)
-        new_visitors.append(f"c{started.state.contact_id}")
+        if send.contact_id is None:
+            new_visitors.append(f"c{started.state.contact_id}")
     if new_visitors:
-        # The first message is the new visitor's first against their own budget too, so later
-        # ones are counted from it; a first message cannot exceed any sensible limit.
+        # A new visitor's first message counts against their own budget too (a known one's
+        # was counted with the network's), so later ones are counted from it; a first message
+        # cannot exceed any sensible limit.
         rate_hits_many([visitor_message_rules(ip=None, visitor=v) for v in new_visitors])
     return kept
 

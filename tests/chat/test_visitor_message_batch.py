@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -823,6 +824,26 @@ def test_a_first_message_counts_against_the_new_visitors_own_budget(tenant):
         later = [_send(conversation, "two", "b-2"), _send(conversation, "three", "b-3")]
 
         outcomes = visitor_messages_store(later)
+
+        assert outcomes[0].ack is not None
+        assert isinstance(outcomes[1].error, RateLimited)
+        assert _bodies(conversation) == [(1, "one"), (2, "two")]
+
+
+@pytest.mark.django_db
+@override_settings(WIDGET_RATE_MESSAGES_PER_VISITOR=(2, 60))
+def test_a_known_visitors_first_message_is_counted_once(tenant):
+    """A contact who left an email before writing: the first message is one of their two."""
+    with tenant_context(tenant):
+        known = Contact.objects.create(email="ana@example.com")
+        first = replace(_first("one", "k-1"), contact_id=known.pk)
+
+        (started,) = visitor_messages_store([first])
+        assert started.state is not None and started.state.contact_id == known.pk
+        conversation = Conversation.objects.get(pk=started.state.conversation_id)
+        outcomes = visitor_messages_store(
+            [_send(conversation, "two", "k-2"), _send(conversation, "three", "k-3")]
+        )
 
         assert outcomes[0].ack is not None
         assert isinstance(outcomes[1].error, RateLimited)
