@@ -22,6 +22,7 @@ from chat.services.visitors import PageContext
 from helpdesk.realtime.batching import GroupCommit
 from helpdesk.realtime.db import tenant_db
 from helpdesk.realtime.dispatch import DirectDispatchMixin
+from helpdesk.realtime.fanout import fanout_send
 from helpdesk.realtime.groups import conversation_group, visitors_group
 from helpdesk.realtime.middleware import CLOSE_FORBIDDEN_ORIGIN
 
@@ -44,8 +45,9 @@ def _header(scope: dict, name: bytes) -> str:
     return ""
 
 
-# Visitors' messages of a workspace, stored many at a time (visitor_message_batch.py).
-widget_sends = GroupCommit(visitor_messages_store, max_batch=100)
+# Visitors' messages of a workspace, stored many at a time (visitor_message_batch.py); four
+# workspaces at once, half the default database threads (docs/benchmarks.md).
+widget_sends = GroupCommit(visitor_messages_store, max_batch=100, parallel=4)
 
 
 class WidgetConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
@@ -225,7 +227,8 @@ class WidgetConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
             if outcome.error is not None:
                 raise outcome.error
             for group, event in outcome.events:
-                await self.channel_layer.group_send(group, event)
+                # For the visitor's other tabs and devices: this socket has the ack.
+                fanout_send(group, {**event, "origin": self.channel_name})
         finally:
             await self._follow(self.state)
         assert outcome.ack is not None
@@ -280,6 +283,8 @@ class WidgetConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
 
     # Channel-layer events (sent by services after commit).
     async def chat_message(self, event):
+        if event.get("origin") == self.channel_name:
+            return  # this socket sent it and has had the ack
         await self.send(text_data=event["frame"])  # encoded once by message_events
 
     async def chat_conversation(self, event):

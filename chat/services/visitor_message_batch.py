@@ -193,7 +193,7 @@ def _store_together(
             message = record.message
             # The payloads read message.email; a chat message has none (spares a query each).
             Message.email.related.set_cached_value(message, None)
-            outcomes[index].ack = message_ack(message, created=True)
+            outcomes[index].ack = message_ack(message, created=True, conversation=conversation)
             for group, event in message_events(conversation, ticket, message, []):
                 if group == agents:
                     agent_frames.append(event["frame"])

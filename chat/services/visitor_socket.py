@@ -264,15 +264,22 @@ def visitor_message_store(
     return message_ack(write.message, created=write.created)
 
 
-def message_ack(message: Message, *, created: bool) -> dict[str, Any]:
-    """The `ack` frame: the message is stored (`created` false for a repeated send)."""
-    return {
+def message_ack(
+    message: Message, *, created: bool, conversation: Conversation | None = None
+) -> dict[str, Any]:
+    """The `ack` frame: the message is stored (`created` false for a repeated send). With the
+    `conversation` it changed, its status and read positions after it: the sending socket is
+    not sent its own `message` frame, which carries them to the visitor's other sockets."""
+    ack = {
         "type": "ack",
         "client_message_id": message.client_message_id,
         "seq": message.seq,
         "message_id": message.pk,
         "created": created,
     }
+    if conversation is not None:
+        ack["conversation"] = visitor_conversation_payload(conversation)
+    return ack
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar, cast
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connections
 from django_tenants.utils import schema_context, tenant_context
 
+from helpdesk.realtime.fanout import group_send_many
 from helpdesk.realtime.groups import deferred_broadcasts
 from tenants.models import Tenant
 
@@ -99,16 +99,14 @@ def _run_in_public(func: Callable[..., T], args: tuple, kwargs: dict) -> T:
 
 
 async def _broadcast(pending: list[tuple[str, dict]]) -> None:
-    """Send what a database call committed, from the event loop."""
+    """Send what a database call committed, from the event loop, in one Redis round trip."""
     if not pending:
         return
-    layer = get_channel_layer()
-    for group, event in pending:
-        try:
-            await layer.group_send(group, event)
-        except Exception:
-            # Like a failed on_commit send: logged, and clients catch up on reconnect.
-            log.exception("Broadcast to %s failed", group)
+    try:
+        await group_send_many(pending)
+    except Exception:
+        # Like a failed on_commit send: logged, and clients catch up on reconnect.
+        log.exception("Broadcast of %d events failed", len(pending))
 
 
 async def tenant_db(

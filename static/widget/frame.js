@@ -338,6 +338,7 @@ const handlers = {
   message(f) {
     const m = f.message;
     if (!m) return;
+    if (f.conversation) setConversation({ ...state.conversation, ...f.conversation });
     const isNew = !state.messages.has(m.seq);
     addMessages([m]);
     if (m.sender_kind !== "customer" && isNew) {
@@ -348,6 +349,8 @@ const handlers = {
     markRead();
   },
   ack(f) {
+    // A stored message can reopen the conversation; other tabs hear it from its `message`.
+    if (f.conversation) setConversation({ ...state.conversation, ...f.conversation });
     const p = state.pending.get(f.client_message_id);
     if (!p) return;
     state.pending.delete(p.cid);

@@ -330,6 +330,13 @@ def test_a_repeated_client_message_id_is_stored_once_and_acked_again(tenant):
                 "seq": 2,
                 "message_id": new.pk,
                 "created": True,
+                # The conversation after the whole batch, as the visitor's other tabs hear it.
+                "conversation": {
+                    "id": conversation.pk,
+                    "status": "open",
+                    "agent_last_read_seq": 0,
+                    "visitor_last_read_seq": 0,
+                },
             },
             {
                 "type": "ack",
@@ -627,11 +634,13 @@ def test_many_sockets_sending_at_once_are_all_acked_and_heard_once(workspaces):
     async def open_visitor(workspace, n):
         sock, _, _ = await visitor_open(workspace.host, ip=f"10.1.0.{n}")
         await send(sock, {"type": "message.send", "client_message_id": f"v{n}-0", "body": "hi"})
-        frames = await frames_until(sock, "ack")
-        return sock, of_type(frames, "session")[0]["conversation"]["id"]
+        session = of_type(await frames_until(sock, "ack"), "session")[0]
+        # The same visitor in a second tab: it hears what the first one sends.
+        tab, _, _ = await visitor_open(workspace.host, token=session["token"], last_seq=1)
+        return sock, tab, session["conversation"]["id"]
 
     async def burst(sock, workspace, n):
-        """Send every message without waiting; then wait for every ack and every echo."""
+        """Send every message without waiting; then wait for every ack."""
         for k in range(1, rounds + 1):
             await send(
                 sock,
@@ -642,14 +651,19 @@ def test_many_sockets_sending_at_once_are_all_acked_and_heard_once(workspaces):
                 },
             )
         acks: list[dict] = []
-        echoes: list[dict] = []
-        while len(acks) < rounds or len(echoes) < rounds:
+        while len(acks) < rounds:
             frame = await receive(sock, 10)
-            if frame["type"] == "ack":
-                acks.append(frame)
-            elif frame["type"] == "message" and frame["message"]["client_message_id"] != f"v{n}-0":
+            assert frame["type"] == "ack", frame  # the sender has no use for an echo
+            acks.append(frame)
+        return acks, await nothing_more(sock)
+
+    async def echoed(tab):
+        echoes: list[dict] = []
+        while len(echoes) < rounds:
+            frame = await receive(tab, 10)
+            if frame["type"] == "message":
                 echoes.append(frame["message"])
-        return acks, echoes, await nothing_more(sock)
+        return echoes, await nothing_more(tab)
 
     async def heard(agent, count):
         messages: list[dict] = []
@@ -669,28 +683,31 @@ def test_many_sockets_sending_at_once_are_all_acked_and_heard_once(workspaces):
         visitors = [await open_visitor(w, n) for w, n in plan]
         for workspace in (a, b):  # the first messages, sent one by one
             await heard(agents[workspace.host], sum(1 for w, _ in plan if w is workspace))
+        count = len(plan)
         results = await asyncio.gather(
-            *(burst(sock, w, n) for (sock, _), (w, n) in zip(visitors, plan, strict=True)),
+            *(burst(sock, w, n) for (sock, _, _), (w, n) in zip(visitors, plan, strict=True)),
+            *(echoed(tab) for _, tab, _ in visitors),
             *(heard(agents[w.host], rounds * sum(1 for x, _ in plan if x is w)) for w in (a, b)),
         )
-        for sock, _ in visitors:
+        for sock, tab, _ in visitors:
             await sock.disconnect()
+            await tab.disconnect()
         for agent in agents.values():
             await agent.disconnect()
-        return [c for _, c in visitors], results[: len(plan)], results[len(plan) :]
+        bursts, tabs = results[:count], results[count : 2 * count]
+        return [c for _, _, c in visitors], bursts, tabs, results[2 * count :]
 
-    conversation_ids, bursts, agent_results = run(scenario())
+    conversation_ids, bursts, tabs, agent_results = run(scenario())
 
-    for (workspace, n), conversation_id, (acks, echoes, quiet) in zip(
-        plan, conversation_ids, bursts, strict=True
-    ):
+    for (workspace, n), (acks, quiet), (echoes, tab_quiet) in zip(plan, bursts, tabs, strict=True):
         assert [(x["client_message_id"], x["seq"], x["created"]) for x in acks] == [
             (f"v{n}-{k}", k + 1, True) for k in range(1, rounds + 1)
         ]
+        assert quiet
         assert sorted((m["seq"], m["body"]) for m in echoes) == [
             (k + 1, body(workspace, n, k)) for k in range(1, rounds + 1)
         ]
-        assert quiet
+        assert tab_quiet
     for workspace, (messages, quiet) in zip((a, b), agent_results, strict=True):
         expected = sorted(
             (cid, k + 1, body(workspace, n, k))

@@ -75,6 +75,7 @@ def test_first_message_starts_a_conversation_the_agent_sees_live(workspaces):
         "seq": 1,
         "message_id": ack["message_id"],
         "created": True,
+        "conversation": session["conversation"],
     }
     event = agent_frames[-1]
     assert event["conversation_id"] == session["conversation"]["id"]

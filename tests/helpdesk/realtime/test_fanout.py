@@ -1,0 +1,103 @@
+"""Fan-out of channel-layer sends: what many consumers send in one event-loop turn reaches every
+subscriber (in another process too), intact and in order, as `group_send` would have."""
+
+from __future__ import annotations
+
+import asyncio
+
+from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from django.conf import settings
+
+from helpdesk.realtime.fanout import fanout_send, group_send_many
+from tests.helpdesk.realtime.wsclient import run
+
+EVENTS = [
+    {"type": "chat.message", "frame": '{"body": "ünï 🎉 \'q\' \\\\ %s"}', "n": n} for n in range(5)
+]
+
+
+def _other_process_layer() -> RedisPubSubChannelLayer:
+    """A layer of its own, as another daphne process has: its own Redis subscription."""
+    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    return RedisPubSubChannelLayer(**config)
+
+
+async def _listen(layer, *groups: str) -> str:
+    channel = await layer.new_channel()
+    for group in groups:
+        await layer.group_add(group, channel)
+    return channel
+
+
+async def _received(layer, channel: str, count: int) -> list[dict]:
+    return [await asyncio.wait_for(layer.receive(channel), 5) for _ in range(count)]
+
+
+def test_group_send_many_reaches_each_groups_subscribers_in_order():
+    async def scenario():
+        other = _other_process_layer()
+        here = get_channel_layer()
+        one = await _listen(other, "fanout_test.one")
+        two = await _listen(here, "fanout_test.two")
+        both = await _listen(other, "fanout_test.one", "fanout_test.two")
+        await group_send_many(
+            [
+                ("fanout_test.one", EVENTS[0]),
+                ("fanout_test.two", EVENTS[1]),
+                ("fanout_test.one", EVENTS[2]),
+            ]
+        )
+        got = (
+            await _received(other, one, 2),
+            await _received(here, two, 1),
+            await _received(other, both, 3),
+        )
+        try:  # each event once: nothing more
+            extra = await asyncio.wait_for(other.receive(both), 0.3)
+        except TimeoutError:
+            extra = None
+        await other.flush()
+        return got, extra
+
+    (one, two, both), extra = run(scenario())
+
+    assert one == [EVENTS[0], EVENTS[2]]
+    assert two == [EVENTS[1]]
+    assert both == [EVENTS[0], EVENTS[1], EVENTS[2]]
+    assert extra is None
+
+
+def test_fanout_send_returns_at_once_and_delivers_everything_queued_in_one_turn():
+    async def scenario():
+        other = _other_process_layer()
+        channel = await _listen(other, "fanout_test.many")
+        results = [fanout_send("fanout_test.many", event) for event in EVENTS]
+        got = await _received(other, channel, len(EVENTS))
+        try:
+            late = await asyncio.wait_for(other.receive(channel), 0.3)
+        except TimeoutError:
+            late = None
+        await other.flush()
+        return results, got, late
+
+    results, got, late = run(scenario())
+
+    assert results == [None] * len(EVENTS)  # nothing to await: the consumer goes on
+    assert got == EVENTS
+    assert late is None
+
+
+def test_group_send_many_of_nothing_sends_nothing():
+    async def scenario():
+        other = _other_process_layer()
+        channel = await _listen(other, "fanout_test.none")
+        await group_send_many([])
+        try:
+            got = await asyncio.wait_for(other.receive(channel), 0.3)
+        except TimeoutError:
+            got = None
+        await other.flush()
+        return got
+
+    assert run(scenario()) is None
