@@ -270,7 +270,7 @@ def message_ack(
     """The `ack` frame: the message is stored (`created` false for a repeated send). With the
     `conversation` it changed, its status and read positions after it: the sending socket is
     not sent its own `message` frame, which carries them to the visitor's other sockets."""
-    ack = {
+    ack: dict[str, Any] = {
         "type": "ack",
         "client_message_id": message.client_message_id,
         "seq": message.seq,
