@@ -1,21 +1,27 @@
 """Locking, inserting and updating many rows of one model in one statement each, cheaply.
 
-For hot paths where Django's per-query compiling costs more than the database's work: the
-widget's batched send (chat/services/visitor_message_batch.py) spent most of its time building
-`bulk_update`'s CASE expressions (docs/benchmarks.md). The statements here are plain SQL built
-from the models' metadata, with every value passed as a parameter through the field's own
-`get_db_prep_save`, so they store exactly what `save()` would.
+For hot paths where Django's per-query work costs more than the database's: the widget's batched
+send (chat/services/visitor_message_batch.py) spent most of its time building `bulk_update`'s
+CASE expressions, then in client-side parameter quoting and in building model instances
+(docs/benchmarks.md). The statements here are plain SQL built from the models' metadata, with
+every value passed as a parameter through the field's own `get_db_prep_save`, so they store
+exactly what `save()` would. They bind parameters on the server (no quoting in Python), name
+tables with the current tenant's schema (no `SET search_path` round trip), and still go through
+Django's cursor wrapper, so errors are Django's and tests can count them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.models import Field, ForeignKey, Model
+from django.db.models.base import ModelState
 
 M = TypeVar("M", bound=Model)
 _LENGTH_RE = re.compile(r"\(\d+(?:,\s*\d+)?\)")
@@ -27,9 +33,54 @@ def _db() -> Any:
     return connections[DEFAULT_DB_ALIAS]
 
 
+def _cursor() -> Any:
+    """A cursor that binds parameters on the server, wrapped as Django wraps its own.
+
+    Django's default cursor merges every parameter into the SQL text in Python, which for a
+    batch of a few hundred values cost more than running the statement.
+    """
+    connection = _db()
+    connection.ensure_connection()
+    return connection._prepare_cursor(ServerBindingCursor(connection.connection))  # type: ignore[call-arg]
+
+
+@dataclass(frozen=True)
+class Query:
+    """A statement for `queries_run`, and what to make of its rows (None: it returns none)."""
+
+    sql: str
+    params: Sequence[Any]
+    read: Callable[[list[tuple]], Any] | None = list
+
+
+def queries_run(queries: Sequence[Query]) -> list[Any]:
+    """Run `queries` in order in one round trip to PostgreSQL (psycopg's pipeline mode), inside
+    the caller's transaction; returns each one's `read` result. If one fails, the later ones do
+    not run, and its error is raised as Django's."""
+    connection = _db()
+    connection.ensure_connection()
+    results: list[Any] = []
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        cursors = []
+        for query in queries:
+            cursor = _cursor()
+            cursor.execute(query.sql, query.params)
+            cursors.append(cursor)
+        for query, cursor in zip(queries, cursors, strict=True):
+            results.append(None if query.read is None else query.read(cursor.fetchall()))
+    return results
+
+
 def _quote(name: str | None) -> str:
     assert name  # a concrete field's column, a model's table
     return _db().ops.quote_name(name)
+
+
+def table_name(model: type[Model]) -> str:
+    """The model's table in the current tenant's schema, named in full so that no statement
+    depends on the connection's search_path (and none is sent to set it)."""
+    connection = _db()
+    return f"{_quote(connection.schema_name)}.{_quote(model._meta.db_table)}"
 
 
 def _fields(model: type[Model], names: Sequence[str] | None) -> list[Field]:
@@ -39,39 +90,44 @@ def _fields(model: type[Model], names: Sequence[str] | None) -> list[Field]:
     return [meta.get_field(name) for name in names]  # type: ignore[misc]
 
 
-def rows_insert(objs: Sequence[Model]) -> None:
-    """INSERT `objs` (all of one model, primary keys unset) and give each its primary key."""
+def insert_query(objs: Sequence[Model]) -> Query:
+    """The INSERT of `objs` (all of one model, primary keys unset); running it gives each
+    object its primary key."""
     connection = _db()
-    if not objs:
-        return
     model = type(objs[0])
     meta = model._meta
     fields = _fields(model, None)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # Only names from the models' metadata go into the text; every value is a parameter.
-    table, columns = _quote(meta.db_table), ", ".join(_quote(f.column) for f in fields)
-    values, returning = ", ".join([row] * len(objs)), _quote(meta.pk.column)
-    sql = f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {returning}"  # noqa: S608
-    params: list[Any] = []
-    for obj in objs:
-        for field in fields:
-            params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = cursor.fetchall()
-    # PostgreSQL returns the rows of a multi-row VALUES insert in order (bulk_create relies on
-    # it too).
-    for obj, (pk,) in zip(objs, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
+    columns, returning = ", ".join(_quote(f.column) for f in fields), _quote(meta.pk.column)
+    values = ", ".join([row] * len(objs))
+    sql = f"INSERT INTO {table_name(model)} ({columns}) VALUES {values} RETURNING {returning}"  # noqa: S608
+    params = [
+        field.get_db_prep_save(field.pre_save(obj, True), connection)
+        for obj in objs
+        for field in fields
+    ]
+
+    def read(ids: list[tuple]) -> None:
+        # PostgreSQL returns the rows of a multi-row VALUES insert in order (bulk_create relies
+        # on it too).
+        for obj, (pk,) in zip(objs, ids, strict=True):
+            obj.pk = pk
+            obj._state.adding = False
+            obj._state.db = connection.alias
+
+    return Query(sql, params, read)
 
 
-def rows_update(objs: Sequence[Model], names: Sequence[str]) -> None:
-    """UPDATE `names` of every object (all of one model, saved) to the values they hold."""
+def rows_insert(objs: Sequence[Model]) -> None:
+    """INSERT `objs` (all of one model, primary keys unset) and give each its primary key."""
+    if objs:
+        queries_run([insert_query(objs)])
+
+
+def update_query(objs: Sequence[Model], names: Sequence[str]) -> Query:
+    """The UPDATE of `names` of every object (all of one model, saved) to the values they hold."""
     connection = _db()
-    if not objs or not names:
-        return
     model = type(objs[0])
     meta = model._meta
     fields = _fields(model, names)
@@ -85,21 +141,45 @@ def rows_update(objs: Sequence[Model], names: Sequence[str]) -> None:
     )
     row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
     columns = ", ".join(["pk", *(f"c{i}" for i in range(len(fields)))])
-    table, values = _quote(meta.db_table), ", ".join([row] * len(objs))
+    values = ", ".join([row] * len(objs))
     match = f"t.{_quote(pk.column)} = v.pk::{pk.rel_db_type(connection)}"
+    table = table_name(model)
     sql = f"UPDATE {table} AS t SET {sets} FROM (VALUES {values}) AS v({columns}) WHERE {match}"  # noqa: S608
     params: list[Any] = []
     for obj in objs:
         params.append(obj.pk)
         for field in fields:
             params.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return Query(sql, params, read=None)
 
 
-@lru_cache(maxsize=32)
-def _locking_select(model: type[Model], related: tuple[str, ...]) -> tuple[str, list[Any]]:
-    """The SELECT … FOR UPDATE of `rows_for_update`, and how to read its rows back."""
+def rows_update(objs: Sequence[Model], names: Sequence[str]) -> None:
+    """UPDATE `names` of every object (all of one model, saved) to the values they hold."""
+    if objs and names:
+        queries_run([update_query(objs, names)])
+
+
+def _instance(model: type[M], alias: str, attnames: list[str], values: list[Any]) -> M:
+    """A model instance for a row, as `Model.from_db` makes it, without running `__init__`
+    (which costs more than the row's query on this path). No model here has init signals.
+    Fields not in `attnames` are deferred: reading one loads it, as with `.only()`."""
+    obj = model.__new__(model)
+    obj.__dict__.update(zip(attnames, values, strict=True))
+    state = obj._state = ModelState()
+    state.adding = False
+    state.db = alias
+    return obj
+
+
+@lru_cache(maxsize=64)
+def _locking_select(
+    schema: str,
+    model: type[Model],
+    related: tuple[str, ...],
+    only: tuple[tuple[str, ...], ...],
+    through: ForeignKey | None,
+) -> tuple[str, list[Any]]:
+    """The SELECT … FOR UPDATE of `lock_query`, and how to read its rows back."""
     connection = _db()
     meta = model._meta
     tables: list[tuple[type[Model], ForeignKey | None]] = [(model, None)]
@@ -109,58 +189,100 @@ def _locking_select(model: type[Model], related: tuple[str, ...]) -> tuple[str, 
         tables.append((relation.related_model, relation))
     columns, joins, readers = [], [], []
     for n, (table_model, fk) in enumerate(tables):
-        fields = list(table_model._meta.concrete_fields)
+        wanted = only[n] if only else ()
+        fields = [
+            f
+            for f in table_model._meta.concrete_fields
+            if not wanted or f.primary_key or f.attname in wanted
+        ]
         columns += [f"t{n}.{_quote(f.column)}" for f in fields]
         if fk is not None:
             kind = "LEFT OUTER JOIN" if fk.null else "INNER JOIN"
             target = _quote(fk.target_field.column)
             joins.append(
-                f"{kind} {_quote(table_model._meta.db_table)} t{n} "
-                f"ON t{n}.{target} = t0.{_quote(fk.column)}"
+                f"{kind} {table_name(table_model)} t{n} ON t{n}.{target} = t0.{_quote(fk.column)}"
             )
         converters = [
             (i, f.get_db_converters(connection))
             for i, f in enumerate(fields)
             if f.get_db_converters(connection)
         ]
-        readers.append((table_model, fk, [f.attname for f in fields], converters))
+        pk_index = next(i for i, f in enumerate(fields) if f.primary_key)
+        readers.append((table_model, fk, [f.attname for f in fields], converters, pk_index))
     pk = _quote(meta.pk.column if meta.pk else None)
+    keys = "%s"
+    if through is not None:
+        # The rows that rows of another table point to, by that table's keys.
+        source_pk = _quote(through.model._meta.pk.column)
+        keys = f"ARRAY(SELECT {_quote(through.column)} FROM {table_name(through.model)} "  # noqa: S608
+        keys += f"WHERE {source_pk} = ANY(%s))"
     # Names from the models' metadata only; the ids are a parameter.
-    source = f"{_quote(meta.db_table)} t0 {' '.join(joins)}"
-    sql = f"SELECT {', '.join(columns)} FROM {source} WHERE t0.{pk} = ANY(%s) "  # noqa: S608
+    source = f"{table_name(model)} t0 {' '.join(joins)}"
+    sql = f"SELECT {', '.join(columns)} FROM {source} WHERE t0.{pk} = ANY({keys}) "  # noqa: S608
     sql += f"ORDER BY t0.{pk} FOR UPDATE OF t0"
     return sql, readers
 
 
-def rows_for_update(model: type[M], pks: Sequence[int], related: tuple[str, ...] = ()) -> list[M]:
+def lock_query(
+    model: type[M],
+    pks: Sequence[int],
+    related: tuple[str, ...] = (),
+    *,
+    only: Mapping[str, Sequence[str]] | None = None,
+    through: Any = None,
+) -> Query:
+    """The statement of `rows_for_update`; its result is the list of locked instances.
+
+    `through`, a foreign key to `model` (e.g. `Conversation.ticket.field`), makes `pks` keys of
+    the foreign key's table: the rows they point to are locked, read from that table in the
+    same statement (so it can follow, in one round trip, the statement that locked those).
+    """
+    connection = _db()
+    wanted = tuple(tuple(only.get(name, ())) for name in ("", *related)) if only else ()
+    sql, readers = _locking_select(connection.schema_name, model, related, wanted, through)
+    alias = connection.alias
+
+    def read(rows: list[tuple]) -> list[M]:
+        objs: list[M] = []
+        for row in rows:
+            start = 0
+            main: Any = None
+            for table_model, fk, attnames, converters, pk_index in readers:
+                values = list(row[start : start + len(attnames)])
+                start += len(attnames)
+                for i, field_converters in converters:
+                    for convert in field_converters:
+                        values[i] = convert(values[i], None, connection)
+                if fk is None:
+                    main = _instance(table_model, alias, attnames, values)
+                    continue
+                related_obj = (
+                    None
+                    if values[pk_index] is None
+                    else _instance(table_model, alias, attnames, values)
+                )
+                fk.set_cached_value(main, related_obj)
+            objs.append(main)
+        return objs
+
+    return Query(sql, [list(pks)], read)
+
+
+def rows_for_update(
+    model: type[M],
+    pks: Sequence[int],
+    related: tuple[str, ...] = (),
+    *,
+    only: Mapping[str, Sequence[str]] | None = None,
+) -> list[M]:
     """Lock the rows of `model` with these primary keys, in key order, and return them with the
     foreign keys named in `related` loaded (what select_for_update(of=("self",))
     .select_related(*related).filter(pk__in=pks).order_by("pk") returns, without compiling it).
+
+    `only` limits what is read, as `.only()` does: for the model (key "") and for any relation
+    named in `related`, the fields to load; the others are deferred.
     """
-    connection = _db()
     if not pks:
         return []
-    sql, readers = _locking_select(model, related)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [list(pks)])
-        rows = cursor.fetchall()
-    objs: list[M] = []
-    for row in rows:
-        start = 0
-        main: Any = None
-        for table_model, fk, attnames, converters in readers:
-            values = list(row[start : start + len(attnames)])
-            start += len(attnames)
-            for i, field_converters in converters:
-                for convert in field_converters:
-                    values[i] = convert(values[i], None, connection)
-            if fk is None:
-                main = table_model.from_db(connection.alias, attnames, values)
-                continue
-            target = table_model._meta.pk
-            is_null = values[attnames.index(target.attname)] is None if target else True
-            fk.set_cached_value(
-                main, None if is_null else table_model.from_db(connection.alias, attnames, values)
-            )
-        objs.append(main)
+    (objs,) = queries_run([lock_query(model, pks, related, only=only)])
     return objs

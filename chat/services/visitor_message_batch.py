@@ -36,12 +36,32 @@ from chat.services.visitor_socket import (
     visitor_message_store,
     visitor_socket_first_start,
 )
-from helpdesk.bulk_rows import rows_for_update, rows_insert, rows_update
+from helpdesk.bulk_rows import (
+    Query,
+    insert_query,
+    lock_query,
+    queries_run,
+    table_name,
+    update_query,
+)
 from helpdesk.realtime.groups import agents_group, broadcast_on_commit
 from helpdesk.tickets.models import Ticket
 from tenants.connection import connection
 
 Event = tuple[str, dict[str, Any]]
+
+# What the record and the payloads read of the locked rows (chat/payloads.py,
+# helpdesk/tickets/payloads.py); anything else stays deferred, e.g. the start's page context.
+_PEOPLE = {
+    "contact": ("name", "email", "identity_verified"),
+    "requester": ("name", "email", "identity_verified", "email_failing_since"),
+    "assignee": ("name",),
+}
+_READ = {
+    "": tuple(f.attname for f in Conversation._meta.concrete_fields if f.name != "started_context"),
+    **_PEOPLE,
+}
+_READ_TICKET = _PEOPLE
 
 
 @dataclass
@@ -140,14 +160,26 @@ def _store_together(
     sends: list[BatchedSend], admitted: list[int], outcomes: list[SendOutcome]
 ) -> list[int]:
     """Store what the batch can; returns the indexes left for `message_create`."""
+    if not admitted:
+        return []
     conversation_ids = sorted({cid for i in admitted if (cid := sends[i].conversation_id)})
-    conversations = {
-        c.pk: c for c in rows_for_update(Conversation, conversation_ids, ("contact", "assignee"))
-    }
-    ticket_ids = sorted({c.ticket_id for c in conversations.values() if c.ticket_id is not None})
-    tickets = {t.pk: t for t in rows_for_update(Ticket, ticket_ids, ("requester", "assignee"))}
     client_ids = sorted({cmid for i in admitted if (cmid := sends[i].client_message_id)})
-    stored = _stored_by_client_id(conversation_ids, client_ids) if client_ids else {}
+    # One round trip: lock the conversations, then their tickets, and find retried sends.
+    locked_conversations, locked_tickets, stored = queries_run(
+        [
+            lock_query(Conversation, conversation_ids, ("contact", "assignee"), only=_READ),
+            lock_query(
+                Ticket,
+                conversation_ids,
+                ("requester", "assignee"),
+                only=_READ_TICKET,
+                through=Conversation._meta.get_field("ticket"),
+            ),
+            _stored_by_client_id(conversation_ids, client_ids),
+        ]
+    )
+    conversations = {c.pk: c for c in locked_conversations}
+    tickets = {t.pk: t for t in locked_tickets}
 
     one_by_one: list[int] = []
     new: list[tuple[int, MessageRecord, Conversation, Ticket]] = []
@@ -186,9 +218,14 @@ def _store_together(
     if new:
         agents = agents_group(connection.schema_name)
         agent_frames: list[str] = []
-        rows_insert([record.message for _, record, _, _ in new])
-        _save_rows(conversations, conversation_fields)
-        _save_rows(tickets, ticket_fields)
+        # One round trip: the messages, then the conversations and tickets they changed.
+        queries_run(
+            [
+                insert_query([record.message for _, record, _, _ in new]),
+                *_updates(conversations, conversation_fields),
+                *_updates(tickets, ticket_fields),
+            ]
+        )
         for index, record, conversation, ticket in new:
             message = record.message
             # The payloads read message.email; a chat message has none (spares a query each).
@@ -207,34 +244,33 @@ def _store_together(
     return one_by_one
 
 
-def _stored_by_client_id(
-    conversation_ids: list[int], client_ids: list[str]
-) -> dict[tuple[int, str], Message]:
+def _stored_by_client_id(conversation_ids: list[int], client_ids: list[str]) -> Query:
     """Messages already stored under these client ids (retried sends), as the ack needs them.
 
     Plain SQL: on this path the ORM's compiling of a two-condition filter cost more than the
     query (docs/benchmarks.md).
     """
-    table = connection.ops.quote_name(Message._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, conversation_id, client_message_id, seq FROM {table} "  # noqa: S608
-            "WHERE conversation_id = ANY(%s) AND client_message_id = ANY(%s)",
-            [conversation_ids, client_ids],
-        )
-        rows = cursor.fetchall()
-    return {
-        (conversation_id, client_id): Message(
-            pk=pk, conversation_id=conversation_id, client_message_id=client_id, seq=seq
-        )
-        for pk, conversation_id, client_id, seq in rows
-    }
+    table = table_name(Message)
+
+    def read(rows: list[tuple]) -> dict[tuple[int, str], Message]:
+        return {
+            (conversation_id, client_id): Message(
+                pk=pk, conversation_id=conversation_id, client_message_id=client_id, seq=seq
+            )
+            for pk, conversation_id, client_id, seq in rows
+        }
+
+    return Query(
+        f"SELECT id, conversation_id, client_message_id, seq FROM {table} "  # noqa: S608
+        "WHERE conversation_id = ANY(%s) AND client_message_id = ANY(%s)",
+        [conversation_ids, client_ids],
+        read,
+    )
 
 
-def _save_rows(rows: dict[int, Any], fields: dict[int, set[str]]) -> None:
+def _updates(rows: dict[int, Any], fields: dict[int, set[str]]) -> list[Query]:
     """One UPDATE for every changed row, grouped by the set of fields each one changed."""
     by_fields: dict[tuple[str, ...], list[Any]] = defaultdict(list)
     for pk, changed in fields.items():
         by_fields[tuple(sorted(changed))].append(rows[pk])
-    for names, objs in by_fields.items():
-        rows_update(objs, names)
+    return [update_query(objs, names) for names, objs in by_fields.items()]
