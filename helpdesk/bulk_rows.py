@@ -5,9 +5,10 @@ send (chat/services/visitor_message_batch.py) spent most of its time building `b
 CASE expressions, then in client-side parameter quoting and in building model instances
 (docs/benchmarks.md). The statements here are plain SQL built from the models' metadata, with
 every value passed as a parameter through the field's own `get_db_prep_save`, so they store
-exactly what `save()` would. They bind parameters on the server (no quoting in Python), name
-tables with the current tenant's schema (no `SET search_path` round trip), and still go through
-Django's cursor wrapper, so errors are Django's and tests can count them.
+exactly what `save()` would. They bind parameters on the server with PostgreSQL's own `$n`
+placeholders (no quoting or rewriting in Python), name tables with the current tenant's schema
+(no `SET search_path` round trip), can go to the server several at a time (`queries_run`), and
+still go through Django's cursor wrapper, so errors are Django's and tests can count them.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.models import Field, ForeignKey, Model
 from django.db.models.base import ModelState
+from psycopg import RawCursor
 
 M = TypeVar("M", bound=Model)
 _LENGTH_RE = re.compile(r"\(\d+(?:,\s*\d+)?\)")
@@ -36,12 +37,23 @@ def _db() -> Any:
 def _cursor() -> Any:
     """A cursor that binds parameters on the server, wrapped as Django wraps its own.
 
-    Django's default cursor merges every parameter into the SQL text in Python, which for a
-    batch of a few hundred values cost more than running the statement.
+    Statements here use PostgreSQL's own `$1` placeholders (psycopg's RawCursor): Django's
+    default cursor merges every parameter into the SQL text in Python, and even with server-side
+    binding psycopg rewrites `%s` into `$n` by scanning the text, which for a batch of a few
+    hundred values cost more than running the statement (docs/benchmarks.md).
     """
     connection = _db()
     connection.ensure_connection()
-    return connection._prepare_cursor(ServerBindingCursor(connection.connection))  # type: ignore[call-arg]
+    return connection._prepare_cursor(RawCursor(connection.connection))
+
+
+@lru_cache(maxsize=256)
+def _rows_of_placeholders(width: int, count: int) -> str:
+    """`($1, $2), ($3, $4)` for count=2 rows of width=2."""
+    return ", ".join(
+        "(" + ", ".join(f"${row * width + i + 1}" for i in range(width)) + ")"
+        for row in range(count)
+    )
 
 
 @dataclass(frozen=True)
@@ -97,10 +109,9 @@ def insert_query(objs: Sequence[Model]) -> Query:
     model = type(objs[0])
     meta = model._meta
     fields = _fields(model, None)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # Only names from the models' metadata go into the text; every value is a parameter.
     columns, returning = ", ".join(_quote(f.column) for f in fields), _quote(meta.pk.column)
-    values = ", ".join([row] * len(objs))
+    values = _rows_of_placeholders(len(fields), len(objs))
     sql = f"INSERT INTO {table_name(model)} ({columns}) VALUES {values} RETURNING {returning}"  # noqa: S608
     params = [
         field.get_db_prep_save(field.pre_save(obj, True), connection)
@@ -139,9 +150,8 @@ def update_query(objs: Sequence[Model], names: Sequence[str]) -> Query:
         f"{_quote(f.column)} = v.c{i}::{_LENGTH_RE.sub('', str(f.db_type(connection)))}"
         for i, f in enumerate(fields)
     )
-    row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
     columns = ", ".join(["pk", *(f"c{i}" for i in range(len(fields)))])
-    values = ", ".join([row] * len(objs))
+    values = _rows_of_placeholders(len(fields) + 1, len(objs))
     match = f"t.{_quote(pk.column)} = v.pk::{pk.rel_db_type(connection)}"
     table = table_name(model)
     sql = f"UPDATE {table} AS t SET {sets} FROM (VALUES {values}) AS v({columns}) WHERE {match}"  # noqa: S608
@@ -210,12 +220,12 @@ def _locking_select(
         pk_index = next(i for i, f in enumerate(fields) if f.primary_key)
         readers.append((table_model, fk, [f.attname for f in fields], converters, pk_index))
     pk = _quote(meta.pk.column if meta.pk else None)
-    keys = "%s"
+    keys = "$1"
     if through is not None:
         # The rows that rows of another table point to, by that table's keys.
         source_pk = _quote(through.model._meta.pk.column)
         keys = f"ARRAY(SELECT {_quote(through.column)} FROM {table_name(through.model)} "  # noqa: S608
-        keys += f"WHERE {source_pk} = ANY(%s))"
+        keys += f"WHERE {source_pk} = ANY($1))"
     # Names from the models' metadata only; the ids are a parameter.
     source = f"{table_name(model)} t0 {' '.join(joins)}"
     sql = f"SELECT {', '.join(columns)} FROM {source} WHERE t0.{pk} = ANY({keys}) "  # noqa: S608

@@ -262,7 +262,7 @@ def _stored_by_client_id(conversation_ids: list[int], client_ids: list[str]) -> 
 
     return Query(
         f"SELECT id, conversation_id, client_message_id, seq FROM {table} "  # noqa: S608
-        "WHERE conversation_id = ANY(%s) AND client_message_id = ANY(%s)",
+        "WHERE conversation_id = ANY($1) AND client_message_id = ANY($2)",
         [conversation_ids, client_ids],
         read,
     )
