@@ -45,9 +45,8 @@ def _header(scope: dict, name: bytes) -> str:
     return ""
 
 
-# Visitors' messages of a workspace, stored many at a time (visitor_message_batch.py); four
-# workspaces at once, half the default database threads (docs/benchmarks.md).
-widget_sends = GroupCommit(visitor_messages_store, max_batch=100, parallel=4)
+# Visitors' messages of a workspace, stored many at a time (visitor_message_batch.py).
+widget_sends = GroupCommit(visitor_messages_store, max_batch=100)
 
 
 class WidgetConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):

@@ -6,9 +6,7 @@ server answers a write as fast as before; a busy one pays the fixed costs (a thr
 transaction's round trips and commit, the ORM's compiling) once per batch instead of once per
 write, and batches grow with the load. A batch holds several workspaces' writes: each
 workspace's go through `store` in its own schema and transaction (`tenants_db`), so one
-workspace's failure fails only its own writes. Up to `parallel` workspaces are written at once,
-on separate database threads, so that one workspace's round trips to PostgreSQL do not wait
-for another's.
+workspace's failure fails only its own writes.
 
 `store(items)` is a synchronous service that returns one result per item, in order, and
 reports an item's refusal in that item's result; an exception fails the items it was given.
@@ -35,12 +33,9 @@ class _Queue(Generic[I, R]):
 
 
 class GroupCommit(Generic[I, R]):
-    def __init__(
-        self, store: Callable[[list[I]], list[R]], *, max_batch: int = 200, parallel: int = 1
-    ):
+    def __init__(self, store: Callable[[list[I]], list[R]], *, max_batch: int = 200):
         self.store = store
         self.max_batch = max_batch
-        self.parallel = max(1, parallel)
         # One queue per event loop: tests run a loop per test, and a queue must never wait on
         # a task of a loop that is gone.
         self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue[I, R]] = (
@@ -80,19 +75,13 @@ class GroupCommit(Generic[I, R]):
             group[1].append(item)
             group[2].append(future)
         groups = list(by_schema.values())
-        # Workspaces are dealt round-robin to `parallel` database threads: each thread's
-        # transactions wait on PostgreSQL while the others' run (see docs/benchmarks.md).
-        shares = [groups[i :: self.parallel] for i in range(self.parallel) if groups[i:]]
-        results = await asyncio.gather(
-            *(tenants_db([(t, self.store, (items,)) for t, items, _ in s]) for s in shares),
-            return_exceptions=True,
-        )
-        done: list[tuple[list[asyncio.Future[R]], Any]] = []
-        for share, result in zip(shares, results, strict=True):
-            outcomes = [result] * len(share) if isinstance(result, BaseException) else result
-            for (_, _, futures), outcome in zip(share, outcomes, strict=True):
-                done.append((futures, outcome))
-        for futures, outcome in done:
+        try:
+            outcomes: list[Any] = await tenants_db(
+                [(tenant, self.store, (items,)) for tenant, items, _ in groups]
+            )
+        except Exception as exc:
+            outcomes = [exc] * len(groups)
+        for (_, _, futures), outcome in zip(groups, outcomes, strict=True):
             for index, future in enumerate(futures):
                 if future.done():
                     continue

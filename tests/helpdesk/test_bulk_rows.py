@@ -16,7 +16,17 @@ from django.db.models import Model
 from django_tenants.utils import tenant_context
 
 from chat.models import Conversation, Message
-from helpdesk.bulk_rows import rows_for_update, rows_insert, rows_update
+from helpdesk.bulk_rows import (
+    Query,
+    insert_query,
+    lock_query,
+    queries_run,
+    rows_for_update,
+    rows_insert,
+    rows_update,
+    table_name,
+    update_query,
+)
 from helpdesk.contacts.models import Contact
 from helpdesk.tickets.models import Ticket
 from tenants.agents.models import User
@@ -31,6 +41,7 @@ NASTY = [
     "line one\nline two\ttab",
 ]
 WHEN = datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=UTC)
+CUSTOMER_KIND = Message.SenderKind.CUSTOMER.value
 
 
 def _values(obj: Model) -> dict[str, Any]:
@@ -185,6 +196,122 @@ def test_rows_for_update_locks_the_rows_until_commit_and_only_those(make_tenant)
     # FOR UPDATE OF the model's table only: the joined contact stays free.
     assert during == {"conversation": "locked", "other conversation": "free", "its contact": "free"}
     assert seen == {"conversation": "free", "other conversation": "free", "its contact": "free"}
+
+
+@pytest.mark.django_db
+def test_rows_for_update_with_only_defers_the_rest_and_loads_it_when_read(
+    tenant, django_assert_num_queries
+):
+    with tenant_context(tenant):
+        owner = _owner()
+        conversation = ConversationFactory(contact=_rich_contact(), assignee=owner)
+
+        with transaction.atomic(), django_assert_num_queries(1):
+            (row,) = rows_for_update(
+                Conversation,
+                [conversation.pk],
+                ("contact", "assignee"),
+                only={"": ("last_seq", "contact_id", "assignee_id"), "contact": ("name",)},
+            )
+
+        assert row.get_deferred_fields() >= {"status", "started_context"}
+        assert row.contact.get_deferred_fields() >= {"email", "custom_attributes"}
+        with django_assert_num_queries(0):
+            assert (row.last_seq, row.contact.name) == (0, NASTY[1])
+            assert row.assignee is not None and row.assignee.pk == owner.pk
+        with django_assert_num_queries(1):  # a deferred field is read when asked for, right
+            assert row.contact.custom_attributes["note"] == NASTY[0]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(60)
+def test_lock_query_through_a_foreign_key_locks_what_those_rows_point_to(make_tenant):
+    tenant = make_tenant(slug="throughshop", company_name="Through Shop")
+    with tenant_context(tenant):
+        mine, other = ConversationFactory(), ConversationFactory()
+    seen: dict[str, Any] = {}
+
+    def other_connection() -> None:
+        def try_lock(model, pk) -> str:
+            try:
+                with transaction.atomic():
+                    model.objects.select_for_update(nowait=True).get(pk=pk)
+                return "free"
+            except OperationalError:
+                return "locked"
+
+        try:
+            with tenant_context(tenant):
+                seen["its ticket"] = try_lock(Ticket, mine.ticket_id)
+                seen["other ticket"] = try_lock(Ticket, other.ticket_id)
+                seen["the conversation"] = try_lock(Conversation, mine.pk)
+        finally:
+            connections.close_all()
+
+    with tenant_context(tenant), transaction.atomic():
+        (tickets,) = queries_run(
+            [
+                lock_query(
+                    Ticket,
+                    [mine.pk],
+                    ("requester",),
+                    through=Conversation._meta.get_field("ticket"),
+                )
+            ]
+        )
+        thread = threading.Thread(target=other_connection)
+        thread.start()
+        thread.join(30)
+
+    assert [t.pk for t in tickets] == [mine.ticket_id]
+    assert tickets[0].requester.pk == mine.contact_id
+    assert seen == {"its ticket": "locked", "other ticket": "free", "the conversation": "free"}
+
+
+@pytest.mark.django_db
+def test_queries_run_answers_each_statement_in_order_in_one_call(tenant):
+    with tenant_context(tenant):
+        conversation = ConversationFactory()
+        message = Message(
+            conversation=conversation, seq=1, sender_kind=CUSTOMER_KIND, body=NASTY[2]
+        )
+        conversation.last_seq = 1
+        table = table_name(Message)
+
+        with transaction.atomic():
+            inserted, updated, counted = queries_run(
+                [
+                    insert_query([message]),
+                    update_query([conversation], ["last_seq"]),
+                    Query(f"SELECT count(*), max(body) FROM {table} WHERE seq = $1", [1]),
+                ]
+            )
+
+        assert (inserted, updated) == (None, None)
+        assert counted == [(1, NASTY[2])]  # the later statement sees the earlier ones' rows
+        _same_as_orm(message)
+        assert Conversation.objects.get(pk=conversation.pk).last_seq == 1
+
+
+@pytest.mark.django_db
+def test_queries_run_stops_at_a_failing_statement_and_raises_djangos_error(tenant):
+    with tenant_context(tenant):
+        conversation = ConversationFactory()
+        first = Message(conversation=conversation, seq=1, sender_kind=CUSTOMER_KIND, body="a")
+        twin = Message(conversation=conversation, seq=1, sender_kind=CUSTOMER_KIND, body="b")
+        conversation.last_seq = 5
+
+        with pytest.raises(IntegrityError), transaction.atomic():
+            queries_run(
+                [
+                    insert_query([first]),
+                    insert_query([twin]),  # the same seq: refused
+                    update_query([conversation], ["last_seq"]),
+                ]
+            )
+
+        assert not Message.objects.exists()
+        assert Conversation.objects.get(pk=conversation.pk).last_seq == 0
 
 
 # ---- rows_insert ----------------------------------------------------------------------------

@@ -121,31 +121,3 @@ def test_a_caller_that_goes_away_does_not_stop_its_write_or_the_queue(workspaces
     assert run(scenario()) == ("m0@Ann Acme", "m1@Ann Acme", "m2@Ann Acme")
     written = [item for _, items in store.calls for item in items]
     assert written == ["m0", "closed-socket", "m1", "m2"]
-
-
-def test_with_parallel_threads_workspaces_are_written_side_by_side_and_fail_alone(workspaces):
-    a, b = workspaces
-    # Each workspace's write waits for the other's to start: only possible side by side.
-    meet = threading.Barrier(2, timeout=10)
-
-    class Meeting(Recorder):
-        def __call__(self, items: list[str]) -> list[str]:
-            if items != ["warm-up"]:
-                meet.wait()
-            return super().__call__(items)
-
-    store = Meeting(hold_first=True, fail_in=b.tenant.schema_name)
-    batcher: GroupCommit[str, str] = GroupCommit(store, parallel=2)
-
-    _, answers = run(
-        _while_held(
-            batcher,
-            store,
-            (a.tenant, "warm-up"),
-            [(a.tenant, "a1"), (b.tenant, "b1"), (a.tenant, "a2")],
-        )
-    )
-
-    assert answers[0] == "a1@Ann Acme"
-    assert isinstance(answers[1], RuntimeError)
-    assert answers[2] == "a2@Ann Acme"
