@@ -77,6 +77,33 @@ def _rich_contact(name: str = NASTY[1]) -> Contact:
     )
 
 
+def _locked_for_others(tenant, probes: dict[str, tuple[type[Model], int]]) -> dict[str, str]:
+    """From a second connection, try to lock each probe's row without waiting: "locked" or
+    "free" per probe name, which shows what the caller's transaction holds."""
+    seen: dict[str, str] = {}
+
+    def try_lock(model: type[Model], pk: int) -> str:
+        try:
+            with transaction.atomic():
+                model._default_manager.select_for_update(nowait=True).get(pk=pk)
+            return "free"
+        except OperationalError:
+            return "locked"
+
+    def other_connection() -> None:
+        try:
+            with tenant_context(tenant):
+                for name, (model, pk) in probes.items():
+                    seen[name] = try_lock(model, pk)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_connection)
+    thread.start()
+    thread.join(30)
+    return seen
+
+
 # ---- rows_for_update ------------------------------------------------------------------------
 
 
@@ -162,40 +189,20 @@ def test_rows_for_update_locks_the_rows_until_commit_and_only_those(make_tenant)
     tenant = make_tenant(slug="lockshop", company_name="Lock Shop")
     with tenant_context(tenant):
         locked, free = ConversationFactory(), ConversationFactory()
-    seen: dict[str, Any] = {}
+    probes = {
+        "conversation": (Conversation, locked.pk),
+        "other conversation": (Conversation, free.pk),
+        "its contact": (Contact, locked.contact_id),
+    }
 
-    def other_connection() -> None:
-        # A second connection tries without waiting; what it gets shows what is locked.
-        def try_lock(model, pk) -> str:
-            try:
-                with transaction.atomic():
-                    model.objects.select_for_update(nowait=True).get(pk=pk)
-                return "free"
-            except OperationalError:
-                return "locked"
-
-        try:
-            with tenant_context(tenant):
-                seen["conversation"] = try_lock(Conversation, locked.pk)
-                seen["other conversation"] = try_lock(Conversation, free.pk)
-                seen["its contact"] = try_lock(Contact, locked.contact_id)
-        finally:
-            connections.close_all()
-
-    with tenant_context(tenant):
-        with transaction.atomic():
-            rows_for_update(Conversation, [locked.pk], ("contact", "assignee"))
-            thread = threading.Thread(target=other_connection)
-            thread.start()
-            thread.join(30)
-        during = dict(seen)
-        thread = threading.Thread(target=other_connection)
-        thread.start()
-        thread.join(30)
+    with tenant_context(tenant), transaction.atomic():
+        rows_for_update(Conversation, [locked.pk], ("contact", "assignee"))
+        during = _locked_for_others(tenant, probes)
+    after = _locked_for_others(tenant, probes)
 
     # FOR UPDATE OF the model's table only: the joined contact stays free.
     assert during == {"conversation": "locked", "other conversation": "free", "its contact": "free"}
-    assert seen == {"conversation": "free", "other conversation": "free", "its contact": "free"}
+    assert after == {"conversation": "free", "other conversation": "free", "its contact": "free"}
 
 
 @pytest.mark.django_db
@@ -229,24 +236,6 @@ def test_lock_query_through_a_foreign_key_locks_what_those_rows_point_to(make_te
     tenant = make_tenant(slug="throughshop", company_name="Through Shop")
     with tenant_context(tenant):
         mine, other = ConversationFactory(), ConversationFactory()
-    seen: dict[str, Any] = {}
-
-    def other_connection() -> None:
-        def try_lock(model, pk) -> str:
-            try:
-                with transaction.atomic():
-                    model.objects.select_for_update(nowait=True).get(pk=pk)
-                return "free"
-            except OperationalError:
-                return "locked"
-
-        try:
-            with tenant_context(tenant):
-                seen["its ticket"] = try_lock(Ticket, mine.ticket_id)
-                seen["other ticket"] = try_lock(Ticket, other.ticket_id)
-                seen["the conversation"] = try_lock(Conversation, mine.pk)
-        finally:
-            connections.close_all()
 
     with tenant_context(tenant), transaction.atomic():
         (tickets,) = queries_run(
@@ -259,9 +248,14 @@ def test_lock_query_through_a_foreign_key_locks_what_those_rows_point_to(make_te
                 )
             ]
         )
-        thread = threading.Thread(target=other_connection)
-        thread.start()
-        thread.join(30)
+        seen = _locked_for_others(
+            tenant,
+            {
+                "its ticket": (Ticket, mine.ticket_id),
+                "other ticket": (Ticket, other.ticket_id),
+                "the conversation": (Conversation, mine.pk),
+            },
+        )
 
     assert [t.pk for t in tickets] == [mine.ticket_id]
     assert tickets[0].requester.pk == mine.contact_id
