@@ -130,12 +130,6 @@ def insert_query(objs: Sequence[Model]) -> Query:
     return Query(sql, params, read)
 
 
-def rows_insert(objs: Sequence[Model]) -> None:
-    """INSERT `objs` (all of one model, primary keys unset) and give each its primary key."""
-    if objs:
-        queries_run([insert_query(objs)])
-
-
 def update_query(objs: Sequence[Model], names: Sequence[str]) -> Query:
     """The UPDATE of `names` of every object (all of one model, saved) to the values they hold."""
     connection = _db()
@@ -161,12 +155,6 @@ def update_query(objs: Sequence[Model], names: Sequence[str]) -> Query:
         for field in fields:
             params.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
     return Query(sql, params, read=None)
-
-
-def rows_update(objs: Sequence[Model], names: Sequence[str]) -> None:
-    """UPDATE `names` of every object (all of one model, saved) to the values they hold."""
-    if objs and names:
-        queries_run([update_query(objs, names)])
 
 
 def _instance(model: type[M], alias: str, attnames: list[str], values: list[Any]) -> M:
@@ -241,7 +229,12 @@ def lock_query(
     only: Mapping[str, Sequence[str]] | None = None,
     through: Any = None,
 ) -> Query:
-    """The statement of `rows_for_update`; its result is the list of locked instances.
+    """Lock the rows of `model` with these primary keys, in key order; the result is them with
+    the foreign keys named in `related` loaded (what select_for_update(of=("self",))
+    .select_related(*related).filter(pk__in=pks).order_by("pk") returns, without compiling it).
+
+    `only` limits what is read, as `.only()` does: for the model (key "") and for any relation
+    named in `related`, the fields to load; the others are deferred.
 
     `through`, a foreign key to `model` (e.g. `Conversation.ticket.field`), makes `pks` keys of
     the foreign key's table: the rows they point to are locked, read from that table in the
@@ -276,23 +269,3 @@ def lock_query(
         return objs
 
     return Query(sql, [list(pks)], read)
-
-
-def rows_for_update(
-    model: type[M],
-    pks: Sequence[int],
-    related: tuple[str, ...] = (),
-    *,
-    only: Mapping[str, Sequence[str]] | None = None,
-) -> list[M]:
-    """Lock the rows of `model` with these primary keys, in key order, and return them with the
-    foreign keys named in `related` loaded (what select_for_update(of=("self",))
-    .select_related(*related).filter(pk__in=pks).order_by("pk") returns, without compiling it).
-
-    `only` limits what is read, as `.only()` does: for the model (key "") and for any relation
-    named in `related`, the fields to load; the others are deferred.
-    """
-    if not pks:
-        return []
-    (objs,) = queries_run([lock_query(model, pks, related, only=only)])
-    return objs

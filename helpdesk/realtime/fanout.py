@@ -67,12 +67,8 @@ def _pubsub_loop_layer(layer: Any) -> Any:
     return loop_layer
 
 
-class _Pending:
-    def __init__(self) -> None:
-        self.sends: list[Send] = []
-
-
-_pending: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pending] = (
+# What each event loop has queued since its last flush.
+_pending: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[Send]] = (
     weakref.WeakKeyDictionary()
 )
 _tasks: set[asyncio.Task[None]] = set()
@@ -82,16 +78,14 @@ def fanout_send(group: str, event: dict[str, Any]) -> None:
     """Queue `group_send(group, event)`; it goes out with every other send queued before the
     event loop's next turn. Call from the event loop."""
     loop = asyncio.get_running_loop()
-    pending = _pending.get(loop)
-    if pending is None:
-        pending = _pending[loop] = _Pending()
-    if not pending.sends:
-        loop.call_soon(_flush, loop, pending)
-    pending.sends.append((group, event))
+    queued = _pending.setdefault(loop, [])
+    if not queued:
+        loop.call_soon(_flush, loop)
+    queued.append((group, event))
 
 
-def _flush(loop: asyncio.AbstractEventLoop, pending: _Pending) -> None:
-    sends, pending.sends = pending.sends, []
+def _flush(loop: asyncio.AbstractEventLoop) -> None:
+    sends = _pending.pop(loop, [])
     task = loop.create_task(_send_logged(sends))
     _tasks.add(task)  # the loop keeps only weak references to tasks
     task.add_done_callback(_tasks.discard)
