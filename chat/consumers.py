@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from chat.selectors.conversations import ConversationNotFound
 from chat.services import visitor_socket as frames
 from chat.services.typing import typing_from_visitor
-from chat.services.visitor_message_batch import visitor_messages_store
+from chat.services.visitor_message_batch import visitor_messages_store_many
 from chat.services.visitors import PageContext
 from helpdesk.realtime.batching import GroupCommit
 from helpdesk.realtime.db import tenant_db
@@ -45,8 +45,8 @@ def _header(scope: dict, name: bytes) -> str:
     return ""
 
 
-# Visitors' messages of a workspace, stored many at a time (visitor_message_batch.py).
-widget_sends = GroupCommit(visitor_messages_store, max_batch=100)
+# Visitors' messages, stored many at a time (visitor_message_batch.py).
+widget_sends = GroupCommit(visitor_messages_store_many, max_batch=100)
 
 
 class WidgetConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
@@ -227,7 +227,9 @@ class WidgetConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
                 raise outcome.error
             for group, event in outcome.events:
                 # For the visitor's other tabs and devices: this socket has the ack.
-                fanout_send(group, {**event, "origin": self.channel_name})
+                fanout_send(
+                    group, {**event, "origin": self.channel_name}, unless_only=self.channel_name
+                )
         finally:
             await self._follow(self.state)
         assert outcome.ack is not None

@@ -71,18 +71,24 @@ return counts
 _count_script: Any = None
 
 
-def rate_hits_many(events: list[list[RateRule]]) -> list[RateDecision]:
+def rate_hits_many(
+    events: list[list[RateRule]], *, schemas: list[str] | None = None
+) -> list[RateDecision]:
     """Count several events, each under its own rules, in one Redis round trip.
 
-    Keys carry the cache's key prefix and the workspace's schema, like every cache entry.
+    Keys carry the cache's key prefix and the workspace's schema, like every cache entry: the
+    current one's, or each event's own from `schemas` (a batch of several workspaces).
     Events are counted in order, so of two events sharing a rule the later one sees the earlier
     one's count.
     """
     global _count_script
     now = time.time()
-    prefix = f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:{connection.schema_name}"
+    key_prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    if schemas is None:
+        schemas = [connection.schema_name] * len(events)
     keys, ttls = [], []
-    for rules in events:
+    for rules, schema in zip(events, schemas, strict=True):
+        prefix = f"{key_prefix}:{schema}"
         for rule in rules:
             keys.append(f"{prefix}:rate.{rule.name}.{rule.ident}.{int(now // rule.limit[1])}")
             ttls.append(rule.limit[1] + 1)

@@ -4,25 +4,32 @@ For hot paths where Django's per-query work costs more than the database's: the 
 send (chat/services/visitor_message_batch.py) spent most of its time building `bulk_update`'s
 CASE expressions, then in client-side parameter quoting and in building model instances
 (docs/benchmarks.md). The statements here are plain SQL built from the models' metadata, with
-every value passed as a parameter through the field's own `get_db_prep_save`, so they store
-exactly what `save()` would. They bind parameters on the server with PostgreSQL's own `$n`
-placeholders (no quoting or rewriting in Python), name tables with the current tenant's schema
-(no `SET search_path` round trip), can go to the server several at a time (`queries_run`), and
-still go through Django's cursor wrapper, so errors are Django's and tests can count them.
+every value prepared by the field's own `get_db_prep_save`, so they store exactly what `save()`
+would. Rows to write travel as one JSON parameter (`json_to_recordset`), so a statement's text
+does not depend on how many rows it writes and the server prepares it once per connection.
+Parameters are bound on the server with PostgreSQL's own `$n` placeholders (no quoting or
+rewriting in Python); tables are named with the current tenant's schema (no `SET search_path`
+round trip); statements can go to the server several at a time (`queries_run`) and still go
+through Django's cursor wrapper, so errors are Django's and tests can count them.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
+from uuid import UUID
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Field, ForeignKey, Model
 from django.db.models.base import ModelState
 from psycopg import RawCursor
+from psycopg.types.json import Jsonb
 
 M = TypeVar("M", bound=Model)
 _LENGTH_RE = re.compile(r"\(\d+(?:,\s*\d+)?\)")
@@ -34,7 +41,15 @@ def _db() -> Any:
     return connections[DEFAULT_DB_ALIAS]
 
 
-def _cursor() -> Any:
+class _PreparingCursor(RawCursor):
+    """A RawCursor whose statements the server prepares (parses and plans) once per connection:
+    Django's cursor wrapper passes `execute` no options."""
+
+    def execute(self, query: Any, params: Any = None, **options: Any) -> Any:
+        return super().execute(query, params, **{**options, "prepare": True})
+
+
+def _cursor(*, prepare: bool = False) -> Any:
     """A cursor that binds parameters on the server, wrapped as Django wraps its own.
 
     Statements here use PostgreSQL's own `$1` placeholders (psycopg's RawCursor): Django's
@@ -44,16 +59,8 @@ def _cursor() -> Any:
     """
     connection = _db()
     connection.ensure_connection()
-    return connection._prepare_cursor(RawCursor(connection.connection))
-
-
-@lru_cache(maxsize=256)
-def _rows_of_placeholders(width: int, count: int) -> str:
-    """`($1, $2), ($3, $4)` for count=2 rows of width=2."""
-    return ", ".join(
-        "(" + ", ".join(f"${row * width + i + 1}" for i in range(width)) + ")"
-        for row in range(count)
-    )
+    kind = _PreparingCursor if prepare else RawCursor
+    return connection._prepare_cursor(kind(connection.connection))
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,9 @@ class Query:
     sql: str
     params: Sequence[Any]
     read: Callable[[list[tuple]], Any] | None = list
+    # A statement whose text does not depend on how many rows it handles: the server parses and
+    # plans it once per connection (psycopg's prepared statements), not on every batch.
+    prepare: bool = False
 
 
 def queries_run(queries: Sequence[Query]) -> list[Any]:
@@ -75,7 +85,7 @@ def queries_run(queries: Sequence[Query]) -> list[Any]:
     with connection.wrap_database_errors, connection.connection.pipeline():
         cursors = []
         for query in queries:
-            cursor = _cursor()
+            cursor = _cursor(prepare=query.prepare)
             cursor.execute(query.sql, query.params)
             cursors.append(cursor)
         for query, cursor in zip(queries, cursors, strict=True):
@@ -102,6 +112,51 @@ def _fields(model: type[Model], names: Sequence[str] | None) -> list[Field]:
     return [meta.get_field(name) for name in names]  # type: ignore[misc]
 
 
+def _column_type(field: Field) -> str:
+    """The column's SQL type without a length: a value too long for varchar(n) then reaches the
+    assignment to the column, which refuses it as `save()` would, instead of being cut by a
+    cast."""
+    return _LENGTH_RE.sub("", str(field.db_type(_db())))
+
+
+def _json_value(value: Any) -> Any:
+    """What json.dumps cannot write itself, written as PostgreSQL reads it back for the
+    column: times in ISO 8601 (with their offset), a JSON field's value as JSON."""
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, Jsonb):
+        return value.obj
+    if isinstance(value, (Decimal, UUID)):
+        return str(value)
+    raise TypeError(f"Cannot pass {type(value).__name__} in a batch of rows")
+
+
+def _rows(objs: Sequence[Model], fields: Sequence[Field], value: Callable, pk: bool) -> str:
+    """The rows as one JSON parameter: an array of objects keyed c0, c1, … (and pk), each value
+    prepared by its field's own `get_db_prep_save`, as `save()` prepares it."""
+    connection = _db()
+    rows = []
+    for obj in objs:
+        row = {f"c{i}": f.get_db_prep_save(value(obj, f), connection) for i, f in enumerate(fields)}
+        if pk:
+            row["pk"] = obj.pk
+        rows.append(row)
+    return json.dumps(rows, default=_json_value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _recordset(fields: Sequence[Field], pk: Field | None = None) -> str:
+    """`json_to_recordset($1::json) AS v(...)`: the rows of `_rows` as typed columns.
+
+    One parameter, whatever the number of rows: the statement's text is the same for every
+    batch, so the server prepares it once; and json.dumps writes the values far faster than
+    binding each one (or each column as an array) through psycopg's adapters.
+    """
+    columns = [f"c{i} {_column_type(f)}" for i, f in enumerate(fields)]
+    if pk is not None:
+        columns.append(f"pk {pk.rel_db_type(_db())}")
+    return f"json_to_recordset($1::json) AS v({', '.join(columns)})"
+
+
 def insert_query(objs: Sequence[Model]) -> Query:
     """The INSERT of `objs` (all of one model, primary keys unset); running it gives each
     object its primary key."""
@@ -109,52 +164,37 @@ def insert_query(objs: Sequence[Model]) -> Query:
     model = type(objs[0])
     meta = model._meta
     fields = _fields(model, None)
-    # Only names from the models' metadata go into the text; every value is a parameter.
+    # Only names from the models' metadata go into the text; every value is in the parameter.
     columns, returning = ", ".join(_quote(f.column) for f in fields), _quote(meta.pk.column)
-    values = _rows_of_placeholders(len(fields), len(objs))
-    sql = f"INSERT INTO {table_name(model)} ({columns}) VALUES {values} RETURNING {returning}"  # noqa: S608
-    params = [
-        field.get_db_prep_save(field.pre_save(obj, True), connection)
-        for obj in objs
-        for field in fields
-    ]
+    values = ", ".join(f"v.c{i}" for i in range(len(fields)))
+    source = _recordset(fields)
+    sql = f"INSERT INTO {table_name(model)} ({columns}) SELECT {values} FROM {source} "  # noqa: S608
+    sql += f"RETURNING {returning}"
+    params = [_rows(objs, fields, lambda obj, f: f.pre_save(obj, True), pk=False)]
 
     def read(ids: list[tuple]) -> None:
-        # PostgreSQL returns the rows of a multi-row VALUES insert in order (bulk_create relies
-        # on it too).
+        # PostgreSQL returns the inserted rows in the order of the recordset's rows, which is
+        # the array's (bulk_create relies on the same for its unnest).
         for obj, (pk,) in zip(objs, ids, strict=True):
             obj.pk = pk
             obj._state.adding = False
             obj._state.db = connection.alias
 
-    return Query(sql, params, read)
+    return Query(sql, params, read, prepare=True)
 
 
 def update_query(objs: Sequence[Model], names: Sequence[str]) -> Query:
     """The UPDATE of `names` of every object (all of one model, saved) to the values they hold."""
-    connection = _db()
     model = type(objs[0])
-    meta = model._meta
     fields = _fields(model, names)
-    pk = meta.pk
+    pk = model._meta.pk
     assert pk is not None
-    # Values arrive untyped; each is cast to its column's type without a length, because an
-    # explicit cast to varchar(n) would cut a long value where the assignment refuses it.
-    sets = ", ".join(
-        f"{_quote(f.column)} = v.c{i}::{_LENGTH_RE.sub('', str(f.db_type(connection)))}"
-        for i, f in enumerate(fields)
-    )
-    columns = ", ".join(["pk", *(f"c{i}" for i in range(len(fields)))])
-    values = _rows_of_placeholders(len(fields) + 1, len(objs))
-    match = f"t.{_quote(pk.column)} = v.pk::{pk.rel_db_type(connection)}"
-    table = table_name(model)
-    sql = f"UPDATE {table} AS t SET {sets} FROM (VALUES {values}) AS v({columns}) WHERE {match}"  # noqa: S608
-    params: list[Any] = []
-    for obj in objs:
-        params.append(obj.pk)
-        for field in fields:
-            params.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
-    return Query(sql, params, read=None)
+    sets = ", ".join(f"{_quote(f.column)} = v.c{i}" for i, f in enumerate(fields))
+    source = _recordset(fields, pk)
+    match = f"t.{_quote(pk.column)} = v.pk"
+    sql = f"UPDATE {table_name(model)} AS t SET {sets} FROM {source} WHERE {match}"  # noqa: S608
+    params = [_rows(objs, fields, lambda obj, f: getattr(obj, f.attname), pk=True)]
+    return Query(sql, params, read=None, prepare=True)
 
 
 def _instance(model: type[M], alias: str, attnames: list[str], values: list[Any]) -> M:
@@ -268,4 +308,4 @@ def lock_query(
             objs.append(main)
         return objs
 
-    return Query(sql, [list(pks)], read)
+    return Query(sql, [list(pks)], read, prepare=True)

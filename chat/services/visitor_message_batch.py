@@ -1,12 +1,13 @@
 """Visitors' chat messages, stored many at a time.
 
 Under load the fixed cost of a transaction per message (round trips, commit, the ORM's work for
-one row) is what limits a web process. The widget consumer hands each message of an existing
-conversation without attachments to a per-workspace queue (helpdesk/realtime/batching.py); what
-queued while the previous batch was written comes here together: one Redis round trip counts
-every rate limit, then one transaction locks the conversations and their tickets (in id order;
-conversations before tickets, as everywhere), skips repeated sends, and inserts the messages and
-updates the rows with one statement each.
+one row) is what limits a web process. The widget consumer hands each message without
+attachments to a queue (helpdesk/realtime/batching.py); what queued while the previous batch was
+written comes here together, from every workspace: one Redis call counts every rate limit, then
+one transaction starts the conversations of first messages, locks the conversations and their
+tickets (workspaces in schema order; in each, conversations before tickets, in id order, as
+everywhere), skips repeated sends, and inserts the messages and updates the rows, with every
+workspace's statements in two round trips.
 
 The result for each message is what `message_create` would have done: the same sequence
 numbers, counters, ticket status changes and broadcasts (chat.services.messages), except that
@@ -24,6 +25,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django_tenants.utils import tenant_context
 
 from chat.models import Conversation, Message
 from chat.rate_limits import RateLimited, rate_hits_many, visitor_message_rules
@@ -78,57 +80,153 @@ class SendOutcome:
     session: dict[str, Any] | None = None
 
 
-def visitor_messages_store(sends: list[BatchedSend]) -> list[SendOutcome]:
-    """Store `sends` (one workspace's, in arrival order); one outcome per send, in order."""
-    outcomes = [SendOutcome() for _ in sends]
-    # A first message counts against the network's budget (and a known visitor's) before
-    # anyone is created; a new visitor's own budget cannot be spent yet.
-    decisions = rate_hits_many(
-        [
-            visitor_message_rules(
-                ip=send.ip, visitor=None if send.contact_id is None else f"c{send.contact_id}"
-            )
-            for send in sends
+@dataclass
+class _Workspace:
+    """One workspace's share of a batch, from the rate limits to the answers."""
+
+    tenant: Any  # a Tenant, or the FakeTenant of schema_context
+    given: list[BatchedSend]
+    outcomes: list[SendOutcome]
+    # Indexes into `sends` still to store, in arrival order.
+    admitted: list[int]
+    sends: list[BatchedSend] = field(default_factory=list)
+    new_visitors: list[str] = field(default_factory=list)
+    one_by_one: list[int] = field(default_factory=list)
+    error: Exception | None = None
+    # Between the two round trips: the locked rows, the retried sends found, what is new.
+    conversations: dict[int, Conversation] = field(default_factory=dict)
+    tickets: dict[int, Ticket] = field(default_factory=dict)
+    stored: dict[tuple[int, str], Message] = field(default_factory=dict)
+    new: list[tuple[int, MessageRecord, Conversation, Ticket]] = field(default_factory=list)
+    repeats: list[tuple[int, tuple[int, str]]] = field(default_factory=list)
+
+    def attempt(self) -> _Workspace:
+        """A fresh start for the transaction (again, after one that rolled back): the sends as
+        given, and the rate limits' refusals kept."""
+        admitted = set(self.admitted)
+        outcomes = [
+            SendOutcome() if index in admitted else outcome
+            for index, outcome in enumerate(self.outcomes)
         ]
-    )
-    admitted = []
-    for index, decision in enumerate(decisions):
-        if decision.allowed:
-            admitted.append(index)
+        return _Workspace(self.tenant, self.given, outcomes, list(self.admitted), list(self.given))
+
+
+def visitor_messages_store(sends: list[BatchedSend]) -> list[SendOutcome]:
+    """Store `sends` (the current workspace's, in arrival order); one outcome per send."""
+    (result,) = visitor_messages_store_many([(connection.tenant, sends)])
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def visitor_messages_store_many(
+    batch: list[tuple[Any, list[BatchedSend]]],
+) -> list[list[SendOutcome] | Exception]:
+    """Store several workspaces' sends (each list in arrival order) in one transaction: one
+    outcome list per workspace, in order, or the exception that failed that workspace.
+
+    The fixed cost of a transaction (its round trips, the commit, a rate-limit call) is paid
+    once per batch instead of once per workspace (docs/benchmarks.md). If the transaction fails,
+    each workspace is written again in a transaction of its own, so one workspace's failure is
+    only its own; nothing of the failed attempt remains, and retried sends are stored once.
+    """
+    workspaces = [
+        _Workspace(tenant, list(sends), [SendOutcome() for _ in sends], [])
+        for tenant, sends in batch
+    ]
+    _rate_limits(workspaces)
+    # Workspaces in schema order, conversations then tickets in id order within each: every
+    # batch (of any process) takes its row locks in the same order.
+    todo = sorted((ws for ws in workspaces if ws.admitted), key=lambda ws: ws.tenant.schema_name)
+    attempts = [ws.attempt() for ws in todo]
+    try:
+        with transaction.atomic():
+            _store_together(attempts)
+    except Exception as exc:
+        if len(attempts) == 1:
+            attempts[0].error = exc
         else:
-            outcomes[index].error = RateLimited(decision.retry_after)
-    if not admitted:
-        return outcomes
-    sends = list(sends)
-    with transaction.atomic():
-        admitted = _start_conversations(sends, admitted, outcomes)
-        one_by_one = _store_together(sends, admitted, outcomes)
-    for index in one_by_one:
-        send = sends[index]
-        assert send.conversation_id is not None and send.contact_id is not None
-        # Its broadcasts go through broadcast_on_commit: tenant_db sends them after this call.
-        try:
-            outcomes[index].ack = visitor_message_store(
-                conversation_id=send.conversation_id,
-                contact_id=send.contact_id,
-                client_message_id=send.client_message_id,
-                body=send.body,
-                attachments=None,
-            )
-        except Exception as exc:
-            # The batch has committed: one message's failure must not fail the others' answers.
-            outcomes[index].error = exc
-    return outcomes
+            attempts = [ws.attempt() for ws in todo]
+            for ws in attempts:
+                try:
+                    with transaction.atomic():
+                        _store_together([ws])
+                except Exception as one_exc:
+                    ws.error = one_exc
+    stored = [ws for ws in attempts if ws.error is None]
+    new_visitors = [(ws.tenant.schema_name, v) for ws in stored for v in ws.new_visitors]
+    if new_visitors:
+        # A new visitor's first message counts against their own budget too (a known one's
+        # was counted with the network's), so later ones are counted from it; a first message
+        # cannot exceed any sensible limit.
+        rate_hits_many(
+            [visitor_message_rules(ip=None, visitor=v) for _, v in new_visitors],
+            schemas=[schema for schema, _ in new_visitors],
+        )
+    for ws in stored:
+        if ws.one_by_one:
+            with tenant_context(ws.tenant):
+                _store_one_by_one(ws)
+    done = {id(ws.given): ws for ws in attempts}
+    results: list[list[SendOutcome] | Exception] = []
+    for ws in workspaces:
+        attempt = done.get(id(ws.given), ws)
+        results.append(attempt.error if attempt.error is not None else attempt.outcomes)
+    return results
 
 
-def _start_conversations(
-    sends: list[BatchedSend], admitted: list[int], outcomes: list[SendOutcome]
-) -> list[int]:
+def _rate_limits(workspaces: list[_Workspace]) -> None:
+    """Count every send of the batch in one Redis call; sets each workspace's `admitted`.
+
+    A first message counts against the network's budget (and a known visitor's) before anyone
+    is created; a new visitor's own budget cannot be spent yet.
+    """
+    events, schemas = [], []
+    for ws in workspaces:
+        for send in ws.given:
+            visitor = None if send.contact_id is None else f"c{send.contact_id}"
+            events.append(visitor_message_rules(ip=send.ip, visitor=visitor))
+            schemas.append(ws.tenant.schema_name)
+    decisions = iter(rate_hits_many(events, schemas=schemas))
+    for ws in workspaces:
+        for index, decision in zip(range(len(ws.given)), decisions, strict=False):
+            if decision.allowed:
+                ws.admitted.append(index)
+            else:
+                ws.outcomes[index].error = RateLimited(decision.retry_after)
+
+
+def _store_together(workspaces: list[_Workspace]) -> None:
+    """Everything of the batch that goes in the caller's transaction: the starts, then one
+    round trip for every workspace's locks and one for every workspace's writes."""
+    for ws in workspaces:
+        with tenant_context(ws.tenant):
+            _start_conversations(ws)
+    live = [ws for ws in workspaces if ws.admitted]
+    if not live:
+        return
+    reads: list[Query] = []
+    for ws in live:
+        with tenant_context(ws.tenant):
+            reads += _lock_queries(ws)
+    results = queries_run(reads)
+    writes: list[Query] = []
+    for n, ws in enumerate(live):
+        with tenant_context(ws.tenant):
+            writes += _plan(ws, *results[3 * n : 3 * n + 3])
+    if writes:
+        queries_run(writes)
+    for ws in live:
+        with tenant_context(ws.tenant):
+            _answer(ws)
+
+
+def _start_conversations(ws: _Workspace) -> None:
     """Start the conversation of every first message, in the batch's transaction (so a message
-    that fails leaves no empty conversation behind); returns the sends still to store."""
-    kept, new_visitors = [], []
-    for index in admitted:
-        send = sends[index]
+    that fails leaves no empty conversation behind); keeps in `admitted` the sends to store."""
+    kept = []
+    for index in ws.admitted:
+        send = ws.sends[index]
         if send.conversation_id is not None:
             kept.append(index)
             continue
@@ -136,71 +234,65 @@ def _start_conversations(
             started = visitor_socket_first_start(send)
         except (ValidationError, VisitorGone) as exc:
             # Refused before anything was written (the widget is off, a form is required).
-            outcomes[index].error = exc
+            ws.outcomes[index].error = exc
             continue
-        outcomes[index].state = started.state
-        outcomes[index].session = started.session
-        sends[index] = replace(
+        ws.outcomes[index].state = started.state
+        ws.outcomes[index].session = started.session
+        ws.sends[index] = replace(
             send,
             conversation_id=started.state.conversation_id,
             contact_id=started.state.contact_id,
         )
         kept.append(index)
         if send.contact_id is None:
-            new_visitors.append(f"c{started.state.contact_id}")
-    if new_visitors:
-        # A new visitor's first message counts against their own budget too (a known one's
-        # was counted with the network's), so later ones are counted from it; a first message
-        # cannot exceed any sensible limit.
-        rate_hits_many([visitor_message_rules(ip=None, visitor=v) for v in new_visitors])
-    return kept
+            ws.new_visitors.append(f"c{started.state.contact_id}")
+    ws.admitted = kept
 
 
-def _store_together(
-    sends: list[BatchedSend], admitted: list[int], outcomes: list[SendOutcome]
-) -> list[int]:
-    """Store what the batch can; returns the indexes left for `message_create`."""
-    if not admitted:
-        return []
-    conversation_ids = sorted({cid for i in admitted if (cid := sends[i].conversation_id)})
-    client_ids = sorted({cmid for i in admitted if (cmid := sends[i].client_message_id)})
-    # One round trip: lock the conversations, then their tickets, and find retried sends.
-    locked_conversations, locked_tickets, stored = queries_run(
-        [
-            lock_query(Conversation, conversation_ids, ("contact", "assignee"), only=_READ),
-            lock_query(
-                Ticket,
-                conversation_ids,
-                ("requester", "assignee"),
-                only=_READ_TICKET,
-                through=Conversation._meta.get_field("ticket"),
-            ),
-            _stored_by_client_id(conversation_ids, client_ids),
-        ]
-    )
-    conversations = {c.pk: c for c in locked_conversations}
-    tickets = {t.pk: t for t in locked_tickets}
+def _lock_queries(ws: _Workspace) -> list[Query]:
+    """Lock the conversations, then their tickets, and find retried sends (three statements)."""
+    conversation_ids = sorted({cid for i in ws.admitted if (cid := ws.sends[i].conversation_id)})
+    client_ids = sorted({cmid for i in ws.admitted if (cmid := ws.sends[i].client_message_id)})
+    return [
+        lock_query(Conversation, conversation_ids, ("contact", "assignee"), only=_READ),
+        lock_query(
+            Ticket,
+            conversation_ids,
+            ("requester", "assignee"),
+            only=_READ_TICKET,
+            through=Conversation._meta.get_field("ticket"),
+        ),
+        _stored_by_client_id(conversation_ids, client_ids),
+    ]
 
-    one_by_one: list[int] = []
-    new: list[tuple[int, MessageRecord, Conversation, Ticket]] = []
-    repeats: list[tuple[int, tuple[int, str]]] = []
+
+def _plan(
+    ws: _Workspace,
+    locked_conversations: list[Conversation],
+    locked_tickets: list[Ticket],
+    stored: dict[tuple[int, str], Message],
+) -> list[Query]:
+    """The records of the new messages, and the statements that write them."""
+    ws.conversations = {c.pk: c for c in locked_conversations}
+    ws.tickets = {t.pk: t for t in locked_tickets}
+    ws.stored = stored
     conversation_fields: dict[int, set[str]] = defaultdict(set)
     ticket_fields: dict[int, set[str]] = defaultdict(set)
-    for index in admitted:
-        send = sends[index]
-        conversation = conversations.get(send.conversation_id or 0)
+    for index in ws.admitted:
+        send = ws.sends[index]
+        conversation = ws.conversations.get(send.conversation_id or 0)
         if conversation is None:
-            outcomes[index].error = VisitorGone()
+            ws.outcomes[index].error = VisitorGone()
             continue
-        ticket = tickets.get(conversation.ticket_id) if conversation.ticket_id else None
+        ticket = ws.tickets.get(conversation.ticket_id) if conversation.ticket_id else None
         if ticket is None or ticket.status == Ticket.Status.CLOSED or ticket.merged_into_id:
             # A follow-up ticket to open, or a stale merge: message_create's business.
-            one_by_one.append(index)
+            ws.one_by_one.append(index)
             continue
         key = (conversation.pk, send.client_message_id or "")
         if send.client_message_id is not None and key in stored:
             # A retry of a stored message (maybe of one earlier in this very batch).
-            repeats.append((index, key))
+            ws.repeats.append((index, key))
             continue
         record = message_record(
             conversation,
@@ -211,37 +303,59 @@ def _store_together(
         )
         if send.client_message_id is not None:
             stored[key] = record.message
-        new.append((index, record, conversation, ticket))
+        ws.new.append((index, record, conversation, ticket))
         conversation_fields[conversation.pk].update(record.conversation_fields)
         ticket_fields[ticket.pk].update(record.ticket_fields)
+    if not ws.new:
+        return []
+    # The messages, then the conversations and tickets they changed.
+    return [
+        insert_query([record.message for _, record, _, _ in ws.new]),
+        *_updates(ws.conversations, conversation_fields),
+        *_updates(ws.tickets, ticket_fields),
+    ]
 
-    if new:
+
+def _answer(ws: _Workspace) -> None:
+    """The acks and broadcasts of the workspace's stored messages and retried sends."""
+    if ws.new:
         agents = agents_group(connection.schema_name)
         agent_frames: list[str] = []
-        # One round trip: the messages, then the conversations and tickets they changed.
-        queries_run(
-            [
-                insert_query([record.message for _, record, _, _ in new]),
-                *_updates(conversations, conversation_fields),
-                *_updates(tickets, ticket_fields),
-            ]
-        )
-        for index, record, conversation, ticket in new:
+        for index, record, conversation, ticket in ws.new:
             message = record.message
             # The payloads read message.email; a chat message has none (spares a query each).
             Message.email.related.set_cached_value(message, None)
-            outcomes[index].ack = message_ack(message, created=True, conversation=conversation)
+            outcome = ws.outcomes[index]
+            outcome.ack = message_ack(message, created=True, conversation=conversation)
             for group, event in message_events(conversation, ticket, message, []):
                 if group == agents:
                     agent_frames.append(event["frame"])
                 else:
-                    outcomes[index].events.append((group, event))
+                    outcome.events.append((group, event))
         # Every agent socket of the workspace hears the whole batch as one channel-layer event
         # (one publish, one delivery per socket), sent once the transaction commits.
         broadcast_on_commit(group=agents, event={"type": "chat.messages", "frames": agent_frames})
-    for index, key in repeats:
-        outcomes[index].ack = message_ack(stored[key], created=False)
-    return one_by_one
+    for index, key in ws.repeats:
+        ws.outcomes[index].ack = message_ack(ws.stored[key], created=False)
+
+
+def _store_one_by_one(ws: _Workspace) -> None:
+    """The sends the batch left to `message_create`, after it committed."""
+    for index in ws.one_by_one:
+        send = ws.sends[index]
+        assert send.conversation_id is not None and send.contact_id is not None
+        # Its broadcasts go through broadcast_on_commit: they are sent after the batch's call.
+        try:
+            ws.outcomes[index].ack = visitor_message_store(
+                conversation_id=send.conversation_id,
+                contact_id=send.contact_id,
+                client_message_id=send.client_message_id,
+                body=send.body,
+                attachments=None,
+            )
+        except Exception as exc:
+            # The batch has committed: one message's failure must not fail the others' answers.
+            ws.outcomes[index].error = exc
 
 
 def _stored_by_client_id(conversation_ids: list[int], client_ids: list[str]) -> Query:
@@ -265,6 +379,7 @@ def _stored_by_client_id(conversation_ids: list[int], client_ids: list[str]) -> 
         "WHERE conversation_id = ANY($1) AND client_message_id = ANY($2)",
         [conversation_ids, client_ids],
         read,
+        prepare=True,
     )
 
 

@@ -4,12 +4,13 @@ A socket's write awaits `GroupCommit.submit`. If no batch is being written, one 
 that write alone; writes that arrive meanwhile wait and go together in the next one. An idle
 server answers a write as fast as before; a busy one pays the fixed costs (a thread hop, a
 transaction's round trips and commit, the ORM's compiling) once per batch instead of once per
-write, and batches grow with the load. A batch holds several workspaces' writes: each
-workspace's go through `store` in its own schema and transaction (`tenants_db`), so one
-workspace's failure fails only its own writes.
+write, and batches grow with the load. A batch holds several workspaces' writes, which go to
+`store` together, grouped by workspace, in one trip to a database thread (`batch_db`).
 
-`store(items)` is a synchronous service that returns one result per item, in order, and
-reports an item's refusal in that item's result; an exception fails the items it was given.
+`store([(tenant, items), ...])` is a synchronous service that enters each workspace's schema
+itself and returns, for each workspace in order, either one result per item (in order; an item's
+refusal is reported in its result) or the exception that failed that workspace's items. An
+exception raised by `store` fails the whole batch.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from helpdesk.realtime.db import tenants_db
+from helpdesk.realtime.db import batch_db
 from tenants.models import Tenant
 
 I = TypeVar("I")  # noqa: E741 - item
@@ -33,7 +34,12 @@ class _Queue(Generic[I, R]):
 
 
 class GroupCommit(Generic[I, R]):
-    def __init__(self, store: Callable[[list[I]], list[R]], *, max_batch: int = 200):
+    def __init__(
+        self,
+        store: Callable[[list[tuple[Tenant, list[I]]]], list[list[R] | Exception]],
+        *,
+        max_batch: int = 200,
+    ):
         self.store = store
         self.max_batch = max_batch
         # One queue per event loop: tests run a loop per test, and a queue must never wait on
@@ -76,8 +82,8 @@ class GroupCommit(Generic[I, R]):
             group[2].append(future)
         groups = list(by_schema.values())
         try:
-            outcomes: list[Any] = await tenants_db(
-                [(tenant, self.store, (items,)) for tenant, items, _ in groups]
+            outcomes: list[Any] = await batch_db(
+                self.store, [(tenant, items) for tenant, items, _ in groups]
             )
         except Exception as exc:
             outcomes = [exc] * len(groups)

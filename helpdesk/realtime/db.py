@@ -77,20 +77,25 @@ def db_threads_close() -> None:
             wrapper.dec_thread_sharing()
 
 
-def _run_in_tenant(
-    tenant: Tenant, func: Callable[..., T], args: tuple, kwargs: dict
+def _run_collecting(
+    func: Callable[..., T], args: tuple, kwargs: dict
 ) -> tuple[T | None, BaseException | None, list[tuple[str, dict]]]:
+    """Call `func`, collecting the broadcasts it commits for the event loop to send."""
     _pool_connections.add(connections["default"])
     pending: list[tuple[str, dict]] = []
     token = deferred_broadcasts.set(pending)
     try:
-        with tenant_context(tenant):
-            return func(*args, **kwargs), None, pending
+        return func(*args, **kwargs), None, pending
     except Exception as exc:
         # What committed before the failure is still announced.
         return None, exc, pending
     finally:
         deferred_broadcasts.reset(token)
+
+
+def _in_tenant(tenant: Tenant, func: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    with tenant_context(tenant):
+        return func(*args, **kwargs)
 
 
 def _run_in_public(func: Callable[..., T], args: tuple, kwargs: dict) -> T:
@@ -117,33 +122,23 @@ async def tenant_db(
     Every ORM call a consumer makes goes through here (or `public_db` for platform records).
     """
     tenant = _tenant_from(scope_or_tenant)
-    call = database_sync_to_async(_run_in_tenant, thread_sensitive=False, executor=_db_pool())
-    result, error, pending = await call(tenant, func, args, kwargs)
+    return await _db_call(_in_tenant, tenant, func, args, kwargs)
+
+
+async def batch_db(func: Callable[..., T], /, *args: Any) -> T:
+    """Await `func(*args)` run in a DB worker thread in no particular schema: for a batch of
+    several workspaces' writes, whose service enters each workspace's schema itself (as
+    `tenant_context`). Committed broadcasts are sent afterwards, as with `tenant_db`."""
+    return await _db_call(func, *args)
+
+
+async def _db_call(func: Callable[..., T], *args: Any) -> T:
+    call = database_sync_to_async(_run_collecting, thread_sensitive=False, executor=_db_pool())
+    result, error, pending = await call(func, args, {})
     await _broadcast(pending)
     if error is not None:
         raise error
     return cast(T, result)
-
-
-def _run_per_tenant(
-    calls: list[tuple[Tenant, Callable[..., Any], tuple]],
-) -> list[tuple[Any, BaseException | None, list[tuple[str, dict]]]]:
-    return [_run_in_tenant(tenant, func, args, {}) for tenant, func, args in calls]
-
-
-async def tenants_db(calls: list[tuple[Tenant, Callable[..., Any], tuple]]) -> list[Any]:
-    """Run several `(tenant, func, args)` calls one after the other in one trip to a database
-    thread, each in its own tenant's schema; one thread hop instead of one per call.
-
-    Returns each call's result, or the exception it raised (returned, not raised: one
-    workspace's failure is only that workspace's). Committed broadcasts are sent afterwards,
-    as with `tenant_db`.
-    """
-    call = database_sync_to_async(_run_per_tenant, thread_sensitive=False, executor=_db_pool())
-    outcomes = await call(calls)
-    for _, _, pending in outcomes:
-        await _broadcast(pending)
-    return [error if error is not None else result for result, error, _ in outcomes]
 
 
 async def public_db(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

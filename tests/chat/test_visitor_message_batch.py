@@ -19,14 +19,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
-from django_tenants.utils import tenant_context
+from django_tenants.utils import schema_context, tenant_context
 
 from chat.models import Conversation, Message, WidgetSettings
 from chat.payloads import conversation_summary, visitor_conversation_payload
 from chat.rate_limits import RateLimited
 from chat.services.conversations import conversation_open
 from chat.services.messages import message_create
-from chat.services.visitor_message_batch import SendOutcome, visitor_messages_store
+from chat.services.visitor_message_batch import (
+    SendOutcome,
+    visitor_messages_store,
+    visitor_messages_store_many,
+)
 from chat.services.visitor_socket import BatchedSend, VisitorGone, visitor_message_store
 from chat.services.visitors import PageContext
 from helpdesk.contacts.models import Contact
@@ -867,3 +871,100 @@ def test_a_known_visitors_first_message_is_counted_once(tenant):
         assert outcomes[0].ack is not None
         assert isinstance(outcomes[1].error, RateLimited)
         assert _bodies(conversation) == [(1, "one"), (2, "two")]
+
+
+# ---- Several workspaces in one batch ---------------------------------------------------------
+
+
+def _store_many_heard(capture, batch) -> tuple[list, list[tuple[str, dict]]]:
+    """Store a batch of several workspaces as the consumers' database call does, outside any
+    workspace's schema; the results and the broadcasts sent once it committed."""
+    pending: list[tuple[str, dict]] = []
+    token = deferred_broadcasts.set(pending)
+    try:
+        with schema_context("public"), capture(execute=True):
+            results = visitor_messages_store_many(batch)
+    finally:
+        deferred_broadcasts.reset(token)
+    return results, pending
+
+
+@pytest.mark.django_db
+def test_one_batch_stores_each_workspaces_sends_in_its_own_schema(
+    tenant, other_tenant, django_capture_on_commit_callbacks
+):
+    with tenant_context(tenant):
+        mine = ConversationFactory()
+    with tenant_context(other_tenant):
+        theirs = ConversationFactory()
+    assert mine.pk == theirs.pk  # the same ids in both: only the schema tells them apart
+
+    results, pending = _store_many_heard(
+        django_capture_on_commit_callbacks,
+        [
+            (tenant, [_send(mine, "acme one", "a-1"), _send(mine, "acme two", "a-2")]),
+            (other_tenant, [_send(theirs, "globex one", "g-1")]),
+        ],
+    )
+
+    acme, globex = results
+    assert _acks(acme) == [(1, True), (2, True)]
+    assert _acks(globex) == [(1, True)]
+    with tenant_context(tenant):
+        assert _bodies(mine) == [(1, "acme one"), (2, "acme two")]
+        assert _ticket(mine).unread_count == 2
+    with tenant_context(other_tenant):
+        assert _bodies(theirs) == [(1, "globex one")]
+        assert _ticket(theirs).unread_count == 1
+    # Each workspace's agents hear their own messages, and only those.
+    assert [f["message"]["body"] for f in _heard_by_agents(pending, tenant.schema_name)] == [
+        "acme one",
+        "acme two",
+    ]
+    assert [f["message"]["body"] for f in _heard_by_agents(pending, other_tenant.schema_name)] == [
+        "globex one"
+    ]
+    assert {group.split(".")[0] for group, _ in pending} == {
+        tenant.schema_name,
+        other_tenant.schema_name,
+    }
+
+
+@pytest.mark.django_db
+def test_a_workspace_whose_write_fails_fails_alone_and_leaves_nothing(
+    tenant, other_tenant, django_capture_on_commit_callbacks
+):
+    with tenant_context(tenant):
+        mine = ConversationFactory()
+    with tenant_context(other_tenant):
+        theirs = ConversationFactory()
+        # A real refusal from the database, in this workspace's table only.
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE chat_message ADD CONSTRAINT no_boom CHECK (body <> 'boom')")
+
+    results, pending = _store_many_heard(
+        django_capture_on_commit_callbacks,
+        [
+            (other_tenant, [_send(theirs, "fine", "g-1"), _send(theirs, "boom", "g-2")]),
+            (tenant, [_send(mine, "still stored", "a-1")]),
+        ],
+    )
+
+    failed, acme = results
+    assert isinstance(failed, Exception) and "no_boom" in str(failed)
+    assert _acks(acme) == [(1, True)]
+    with tenant_context(tenant):
+        assert _bodies(mine) == [(1, "still stored")]
+    with tenant_context(other_tenant):
+        # Nothing of the failed workspace's batch stayed, not even its good message.
+        assert not Message.objects.exists()
+        assert Conversation.objects.get(pk=theirs.pk).last_seq == 0
+        assert _ticket(theirs).unread_count == 0
+    # Only what committed is announced.
+    assert {group.split(".")[0] for group, _ in pending} == {tenant.schema_name}
+
+    # The failed workspace's sends, retried without the refused one, are stored once.
+    results, _ = _store_many_heard(
+        django_capture_on_commit_callbacks, [(other_tenant, [_send(theirs, "fine", "g-1")])]
+    )
+    assert _acks(results[0]) == [(1, True)]

@@ -1,10 +1,12 @@
-"""GroupCommit: writes that arrive while a batch is written go together; each workspace's in its
-own schema; one workspace's failure is only its own."""
+"""GroupCommit: writes that arrive while a batch is written go together, grouped by workspace;
+each workspace's answers go back to its own callers; a workspace's failure is only its own."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+
+from django_tenants.utils import tenant_context
 
 from helpdesk.realtime.batching import GroupCommit
 from tenants.agents.models import User
@@ -13,28 +15,35 @@ from tests.helpdesk.realtime.wsclient import run
 
 
 class Recorder:
-    """A store that answers each item with the workspace's owner name, and remembers its calls.
+    """A store that answers each item with its workspace owner's name, read in that workspace's
+    schema, and remembers its calls (one per batch: each workspace's schema and items).
 
     The first call can be held (in its database thread) until the test lets it go, so that
-    writes arrive while a batch is being written.
+    writes arrive while a batch is being written. A workspace named by `fail_in` fails.
     """
 
     def __init__(self, *, hold_first: bool = False, fail_in: str | None = None):
-        self.calls: list[tuple[str, list[str]]] = []
+        self.calls: list[list[tuple[str, list[str]]]] = []
         self.release = threading.Event()
         self.entered = threading.Event()
         self.hold_first = hold_first
         self.fail_in = fail_in
 
-    def __call__(self, items: list[str]) -> list[str]:
-        self.calls.append((connection.schema_name, list(items)))
+    def __call__(self, batch: list) -> list[list[str] | Exception]:
+        self.calls.append([(tenant.schema_name, list(items)) for tenant, items in batch])
         if self.hold_first and len(self.calls) == 1:
             self.entered.set()
             assert self.release.wait(timeout=10)
-        if connection.schema_name == self.fail_in:
-            raise RuntimeError("this workspace's database is unhappy")
-        owner = User.objects.get(role=User.Role.OWNER).name
-        return [f"{item}@{owner}" for item in items]
+        results: list[list[str] | Exception] = []
+        for tenant, items in batch:
+            if tenant.schema_name == self.fail_in:
+                results.append(RuntimeError("this workspace's database is unhappy"))
+                continue
+            with tenant_context(tenant):
+                assert connection.schema_name == tenant.schema_name
+                owner = User.objects.get(role=User.Role.OWNER).name
+            results.append([f"{item}@{owner}" for item in items])
+        return results
 
 
 async def _while_held(batcher, store, first: tuple, later: list[tuple]) -> tuple[str, list]:
@@ -60,10 +69,10 @@ def test_writes_arriving_during_a_batch_are_written_together_next(workspaces):
     assert first == "m0@Ann Acme"
     assert later == [f"m{n}@Ann Acme" for n in range(1, 6)]
     schema = a.tenant.schema_name
-    assert store.calls == [(schema, ["m0"]), (schema, ["m1", "m2", "m3", "m4", "m5"])]
+    assert store.calls == [[(schema, ["m0"])], [(schema, ["m1", "m2", "m3", "m4", "m5"])]]
 
 
-def test_each_workspace_is_written_in_its_own_schema_and_answers_go_back_in_order(workspaces):
+def test_a_batch_groups_writes_by_workspace_and_answers_go_back_in_order(workspaces):
     a, b = workspaces
     store = Recorder(hold_first=True)
     batcher: GroupCommit[str, str] = GroupCommit(store)
@@ -78,9 +87,10 @@ def test_each_workspace_is_written_in_its_own_schema_and_answers_go_back_in_orde
     )
 
     assert answers == ["a1@Ann Acme", "b1@Gus Globex", "a2@Ann Acme"]
-    assert sorted(store.calls[1:]) == sorted(
+    # One call for both workspaces, each with its own writes in arrival order.
+    assert store.calls[1:] == [
         [(a.tenant.schema_name, ["a1", "a2"]), (b.tenant.schema_name, ["b1"])]
-    )
+    ]
 
 
 def test_one_workspaces_failure_fails_only_its_own_writes(workspaces):
@@ -119,5 +129,5 @@ def test_a_caller_that_goes_away_does_not_stop_its_write_or_the_queue(workspaces
         return await first, await stays, await batcher.submit(a.tenant, "m2")
 
     assert run(scenario()) == ("m0@Ann Acme", "m1@Ann Acme", "m2@Ann Acme")
-    written = [item for _, items in store.calls for item in items]
+    written = [item for call in store.calls for _, items in call for item in items]
     assert written == ["m0", "closed-socket", "m1", "m2"]

@@ -101,3 +101,65 @@ def test_group_send_many_of_nothing_sends_nothing():
         return got
 
     assert run(scenario()) is None
+
+
+async def _maybe(layer, channel: str):
+    """The next event on `channel`, or None if nothing comes within a moment."""
+    try:
+        return await asyncio.wait_for(layer.receive(channel), 0.3)
+    except TimeoutError:
+        return None
+
+
+def test_a_send_for_the_others_is_not_published_when_its_sender_alone_listens():
+    async def scenario():
+        here = get_channel_layer()
+        sender = await _listen(here, "fanout_test.alone")
+        fanout_send("fanout_test.alone", EVENTS[0], unless_only=sender)
+        # Published, it would have come back to the sender's own channel.
+        return await _maybe(here, sender)
+
+    assert run(scenario()) is None
+
+
+def test_a_send_for_the_others_reaches_another_socket_of_this_process():
+    async def scenario():
+        here = get_channel_layer()
+        sender = await _listen(here, "fanout_test.two_tabs")
+        other_tab = await _listen(here, "fanout_test.two_tabs")
+        fanout_send("fanout_test.two_tabs", EVENTS[1], unless_only=sender)
+        return await _received(here, other_tab, 1), await _maybe(here, other_tab)
+
+    got, extra = run(scenario())
+
+    assert got == [EVENTS[1]]
+    assert extra is None
+
+
+def test_a_send_for_the_others_reaches_a_listener_in_another_process_once():
+    async def scenario():
+        here, other = get_channel_layer(), _other_process_layer()
+        sender = await _listen(here, "fanout_test.other_device")
+        device = await _listen(other, "fanout_test.other_device")
+        fanout_send("fanout_test.other_device", EVENTS[2], unless_only=sender)
+        got = await _received(other, device, 1), await _maybe(other, device)
+        await other.flush()
+        return got
+
+    got, extra = run(scenario())
+
+    assert got == [EVENTS[2]]
+    assert extra is None
+
+
+def test_a_send_for_the_others_from_a_socket_outside_the_group_reaches_its_members():
+    async def scenario():
+        here, other = get_channel_layer(), _other_process_layer()
+        outsider = await here.new_channel()
+        member = await _listen(other, "fanout_test.outside")
+        fanout_send("fanout_test.outside", EVENTS[3], unless_only=outsider)
+        got = await _received(other, member, 1)
+        await other.flush()
+        return got
+
+    assert run(scenario()) == [EVENTS[3]]
