@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from chat.selectors.conversations import ConversationNotFound
@@ -46,7 +47,9 @@ def _header(scope: dict, name: bytes) -> str:
 
 
 # Visitors' messages, stored many at a time (visitor_message_batch.py).
-widget_sends = GroupCommit(visitor_messages_store_many, max_batch=100)
+widget_sends = GroupCommit(
+    visitor_messages_store_many, max_batch=100, lanes=settings.REALTIME_WRITE_LANES
+)
 
 
 class WidgetConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):

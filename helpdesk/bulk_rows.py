@@ -157,13 +157,17 @@ def _recordset(fields: Sequence[Field], pk: Field | None = None) -> str:
     return f"json_to_recordset($1::json) AS v({', '.join(columns)})"
 
 
-def insert_query(objs: Sequence[Model]) -> Query:
+def insert_query(objs: Sequence[Model], *, with_pk: bool = False) -> Query:
     """The INSERT of `objs` (all of one model, primary keys unset); running it gives each
-    object its primary key."""
+    object its primary key. `with_pk`: the objects have their keys already (drawn from the
+    table's sequence), and are stored with them."""
     connection = _db()
     model = type(objs[0])
     meta = model._meta
     fields = _fields(model, None)
+    if with_pk:
+        assert meta.pk is not None
+        fields = [meta.pk, *fields]
     # Only names from the models' metadata go into the text; every value is in the parameter.
     columns, returning = ", ".join(_quote(f.column) for f in fields), _quote(meta.pk.column)
     values = ", ".join(f"v.c{i}" for i in range(len(fields)))

@@ -46,6 +46,16 @@ def _locked(conversation: Conversation) -> Conversation:
     )
 
 
+def conversation_new(
+    *, contact: Contact, ticket: Ticket, channel: str, started_context: dict | None = None
+) -> Conversation:
+    """The unsaved conversation `conversation_open` stores (the batched chat path stores many
+    at once)."""
+    return Conversation(
+        contact=contact, channel=channel, ticket=ticket, started_context=started_context or {}
+    )
+
+
 def conversation_open(
     *,
     contact: Contact,
@@ -66,12 +76,10 @@ def conversation_open(
         ticket = on_ticket or ticket_create(
             requester=contact, channel=channel, subject=subject, follow_up_of=follow_up_of
         )
-        conversation = Conversation.objects.create(
-            contact=contact,
-            channel=channel,
-            ticket=ticket,
-            started_context=started_context or {},
+        conversation = conversation_new(
+            contact=contact, ticket=ticket, channel=channel, started_context=started_context
         )
+        conversation.save(force_insert=True)
         conversation.contact = contact
         if on_ticket is None:
             ticket.requester = contact

@@ -28,6 +28,7 @@ from django.db import transaction
 from django_tenants.utils import tenant_context
 
 from chat.models import Conversation, Message
+from chat.payloads import visitor_conversation_payload
 from chat.rate_limits import RateLimited, rate_hits_many, visitor_message_rules
 from chat.services.messages import MessageRecord, message_events, message_record
 from chat.services.visitor_socket import (
@@ -38,6 +39,8 @@ from chat.services.visitor_socket import (
     visitor_message_store,
     visitor_socket_first_start,
 )
+from chat.services.visitors import NewConversation, PageContext, visitor_conversations_new
+from chat.visitor_tokens import visitor_token_for
 from helpdesk.bulk_rows import (
     Query,
     insert_query,
@@ -46,8 +49,9 @@ from helpdesk.bulk_rows import (
     table_name,
     update_query,
 )
+from helpdesk.contacts.models import Contact
 from helpdesk.realtime.groups import agents_group, broadcast_on_commit
-from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.models import TICKET_NUMBER_OFFSET, TICKET_NUMBER_SEQUENCE, Ticket
 from tenants.connection import connection
 
 Event = tuple[str, dict[str, Any]]
@@ -91,6 +95,8 @@ class _Workspace:
     admitted: list[int]
     sends: list[BatchedSend] = field(default_factory=list)
     new_visitors: list[str] = field(default_factory=list)
+    # New visitors' first messages: their rows, stored with the batch's first round trip.
+    starts: list[tuple[int, NewConversation]] = field(default_factory=list)
     one_by_one: list[int] = field(default_factory=list)
     error: Exception | None = None
     # Between the two round trips: the locked rows, the retried sends found, what is new.
@@ -197,23 +203,30 @@ def _rate_limits(workspaces: list[_Workspace]) -> None:
 
 
 def _store_together(workspaces: list[_Workspace]) -> None:
-    """Everything of the batch that goes in the caller's transaction: the starts, then one
-    round trip for every workspace's locks and one for every workspace's writes."""
+    """Everything of the batch that goes in the caller's transaction: the starts of new
+    visitors' conversations, then one round trip for every workspace's new rows and locks and
+    one for every workspace's writes."""
     for ws in workspaces:
         with tenant_context(ws.tenant):
             _start_conversations(ws)
+    _number_starts([ws for ws in workspaces if ws.starts])
     live = [ws for ws in workspaces if ws.admitted]
     if not live:
         return
     reads: list[Query] = []
+    counts: list[int] = []
     for ws in live:
         with tenant_context(ws.tenant):
-            reads += _lock_queries(ws)
+            queries = _start_queries(ws) + _lock_queries(ws)
+        reads += queries
+        counts.append(len(queries))
     results = queries_run(reads)
     writes: list[Query] = []
-    for n, ws in enumerate(live):
+    end = 0
+    for ws, count in zip(live, counts, strict=True):
+        end += count
         with tenant_context(ws.tenant):
-            writes += _plan(ws, *results[3 * n : 3 * n + 3])
+            writes += _plan(ws, *results[end - 3 : end])
     if writes:
         queries_run(writes)
     for ws in live:
@@ -223,30 +236,113 @@ def _store_together(workspaces: list[_Workspace]) -> None:
 
 def _start_conversations(ws: _Workspace) -> None:
     """Start the conversation of every first message, in the batch's transaction (so a message
-    that fails leaves no empty conversation behind); keeps in `admitted` the sends to store."""
-    kept = []
+    that fails leaves no empty conversation behind); keeps in `admitted` the sends to store.
+
+    A new visitor's rows are only built here (`visitor_conversations_new`) and stored with the
+    batch's first round trip; a known visitor without a conversation (rare: one who left an
+    email first) goes through `visitor_socket_first_start`.
+    """
+    kept, fresh = [], []
     for index in ws.admitted:
         send = ws.sends[index]
         if send.conversation_id is not None:
             kept.append(index)
-            continue
+        elif send.contact_id is None:
+            fresh.append(index)
+        else:
+            try:
+                started = visitor_socket_first_start(send)
+            except (ValidationError, VisitorGone) as exc:
+                # Refused before anything was written (the widget is off, a form is required).
+                ws.outcomes[index].error = exc
+                continue
+            ws.outcomes[index].state = started.state
+            ws.outcomes[index].session = started.session
+            ws.sends[index] = replace(
+                send,
+                conversation_id=started.state.conversation_id,
+                contact_id=started.state.contact_id,
+            )
+            kept.append(index)
+    if fresh:
         try:
-            started = visitor_socket_first_start(send)
-        except (ValidationError, VisitorGone) as exc:
-            # Refused before anything was written (the widget is off, a form is required).
-            ws.outcomes[index].error = exc
-            continue
-        ws.outcomes[index].state = started.state
-        ws.outcomes[index].session = started.session
-        ws.sends[index] = replace(
-            send,
-            conversation_id=started.state.conversation_id,
-            contact_id=started.state.contact_id,
-        )
-        kept.append(index)
-        if send.contact_id is None:
-            ws.new_visitors.append(f"c{started.state.contact_id}")
+            rows = visitor_conversations_new([ws.sends[i].context or PageContext() for i in fresh])
+        except ValidationError as exc:
+            for index in fresh:
+                ws.outcomes[index].error = exc
+        else:
+            ws.starts = list(zip(fresh, rows, strict=True))
+            kept = sorted(kept + fresh)
     ws.admitted = kept
+
+
+def _number_starts(workspaces: list[_Workspace]) -> None:
+    """Give the new rows of every workspace's starts their ids and ticket numbers, in one round
+    trip: their INSERTs then go with the locks, and the messages can name them."""
+    if not workspaces:
+        return
+    queries = []
+    for ws in workspaces:
+        with tenant_context(ws.tenant):
+            queries.append(_ids_query(len(ws.starts)))
+    for ws, ids in zip(workspaces, queries_run(queries), strict=True):
+        for (index, start), (contact_id, ticket_id, conversation_id, number) in zip(
+            ws.starts, ids, strict=True
+        ):
+            start.contact.pk = contact_id
+            start.ticket.pk, start.ticket.number = ticket_id, TICKET_NUMBER_OFFSET + number
+            start.conversation.pk = conversation_id
+            # Point the foreign keys at the ids just given.
+            start.ticket.requester = start.contact
+            start.conversation.contact, start.conversation.ticket = start.contact, start.ticket
+            send = ws.sends[index]
+            state = VisitorState(
+                contact_id=contact_id,
+                conversation_id=conversation_id,
+                context=send.context or PageContext(),
+            )
+            ws.sends[index] = replace(send, conversation_id=conversation_id, contact_id=contact_id)
+            ws.outcomes[index].state = state
+            ws.new_visitors.append(f"c{contact_id}")
+
+
+def _ids_query(count: int) -> Query:
+    """`count` new ids for contacts, tickets and conversations, and ticket numbers, from the
+    sequences the ORM's INSERTs would draw them from (the workspace's own)."""
+    schema = connection.ops.quote_name(connection.schema_name)
+    return Query(
+        "SELECT nextval(pg_get_serial_sequence($1, 'id')), "
+        "nextval(pg_get_serial_sequence($2, 'id')), "
+        "nextval(pg_get_serial_sequence($3, 'id')), nextval($4::regclass) "
+        "FROM generate_series(1, $5)",
+        [
+            table_name(Contact),
+            table_name(Ticket),
+            table_name(Conversation),
+            f"{schema}.{TICKET_NUMBER_SEQUENCE}",
+            count,
+        ],
+        prepare=True,
+    )
+
+
+def _start_queries(ws: _Workspace) -> list[Query]:
+    """The INSERTs of the starts' contacts, tickets and conversations (ids given), and the
+    `session` frames that tell each socket its new conversation."""
+    if not ws.starts:
+        return []
+    queries = [
+        insert_query([start.contact for _, start in ws.starts], with_pk=True),
+        insert_query([start.ticket for _, start in ws.starts], with_pk=True),
+        insert_query([start.conversation for _, start in ws.starts], with_pk=True),
+    ]
+    for index, start in ws.starts:
+        ws.outcomes[index].session = {
+            "type": "session",
+            "token": visitor_token_for(start.contact),
+            "conversation": visitor_conversation_payload(start.conversation),
+        }
+    return queries
 
 
 def _lock_queries(ws: _Workspace) -> list[Query]:

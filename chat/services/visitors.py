@@ -15,9 +15,15 @@ from chat.identity import ShopperIdentity, identity_verify
 from chat.models import Conversation, WidgetSettings
 from chat.selectors.conversations import visitor_conversation_current
 from chat.selectors.widget import widget_settings_get
-from chat.services.conversations import conversation_broadcast_changed, conversation_open
+from chat.services.conversations import (
+    conversation_broadcast_changed,
+    conversation_new,
+    conversation_open,
+)
 from chat.visitor_tokens import visitor_token_contact, visitor_token_for
 from helpdesk.contacts.models import Contact
+from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.services.opening import ticket_new
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 NAME_MAX = 200
@@ -234,6 +240,66 @@ class ConversationStart:
     created: bool
 
 
+def _contact_new(answers: dict[str, Any], context: PageContext) -> Contact:
+    """A new visitor's contact, unsaved, with the page they wrote from."""
+    contact = Contact(
+        name=answers["name"],
+        email=answers["email"],
+        timezone=context.timezone,
+        language=context.language,
+        country=_country_from_language(context.language),
+    )
+    _contact_seen(contact, context, save=False)
+    if answers["fields"]:
+        contact.custom_attributes = {**contact.custom_attributes, **answers["fields"]}
+    return contact
+
+
+def _started_context(answers: dict[str, Any], context: PageContext) -> dict[str, Any]:
+    return {
+        "fields": answers["fields"],
+        "page_url": context.url,
+        "page_title": context.title,
+        "referrer": context.referrer,
+        "user_agent": context.user_agent,
+        "timezone": context.timezone,
+        "language": context.language,
+    }
+
+
+@dataclass(frozen=True)
+class NewConversation:
+    """The unsaved rows of a new visitor's first conversation (ids and ticket number unset)."""
+
+    contact: Contact
+    ticket: Ticket
+    conversation: Conversation
+
+
+def visitor_conversations_new(contexts: list[PageContext]) -> list[NewConversation]:
+    """For new visitors writing their first message (no pre-chat answers), the rows
+    `visitor_conversation_start` would create, unsaved, one per page context: the batched
+    chat path (chat/services/visitor_message_batch.py) stores them many at once. Raises
+    ValidationError as `visitor_conversation_start` does when the widget takes no new chats
+    this way (switched off, or a pre-chat question must be answered first)."""
+    settings = widget_settings_get()
+    if not settings.enabled:
+        raise ValidationError("Chat is switched off.", code="widget_disabled")
+    answers = _prechat_clean(None, settings=settings, require=True)
+    rows = []
+    for context in contexts:
+        contact = _contact_new(answers, context)
+        ticket = ticket_new(requester=contact, channel=Conversation.Channel.WEB)
+        conversation = conversation_new(
+            contact=contact,
+            ticket=ticket,
+            channel=Conversation.Channel.WEB,
+            started_context=_started_context(answers, context),
+        )
+        rows.append(NewConversation(contact, ticket, conversation))
+    return rows
+
+
 def visitor_conversation_start(
     *, contact: Contact | None, prechat: Any, context: PageContext, announce: bool = True
 ) -> ConversationStart:
@@ -251,42 +317,27 @@ def visitor_conversation_start(
         existing = visitor_conversation_current(contact=contact) if contact else None
         answers = _prechat_clean(prechat, settings=settings, require=existing is None)
         if contact is None:
-            contact = Contact(
-                name=answers["name"],
-                email=answers["email"],
-                timezone=context.timezone,
-                language=context.language,
-                country=_country_from_language(context.language),
-            )
-            _contact_seen(contact, context, save=False)
-            contact.save(force_insert=True)  # one INSERT with the page fields
-        elif not contact.identity_verified:
+            contact = _contact_new(answers, context)
+            contact.save(force_insert=True)  # one INSERT with the page fields and answers
+        else:
             fields = []
-            if answers["name"]:
+            if not contact.identity_verified and answers["name"]:
                 contact.name = answers["name"]
                 fields.append("name")
-            if answers["email"]:
+            if not contact.identity_verified and answers["email"]:
                 contact.email = answers["email"]
                 fields.append("email")
+            if answers["fields"]:
+                contact.custom_attributes = {**contact.custom_attributes, **answers["fields"]}
+                fields.append("custom_attributes")
             if fields:
                 contact.save(update_fields=fields)
-        if answers["fields"]:
-            contact.custom_attributes = {**contact.custom_attributes, **answers["fields"]}
-            contact.save(update_fields=["custom_attributes"])
         created = existing is None
         conversation = existing or conversation_open(
             contact=contact,
             announce=announce,
             channel=Conversation.Channel.WEB,
-            started_context={
-                "fields": answers["fields"],
-                "page_url": context.url,
-                "page_title": context.title,
-                "referrer": context.referrer,
-                "user_agent": context.user_agent,
-                "timezone": context.timezone,
-                "language": context.language,
-            },
+            started_context=_started_context(answers, context),
         )
     return ConversationStart(
         contact=contact,

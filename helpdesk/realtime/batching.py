@@ -7,6 +7,12 @@ transaction's round trips and commit, the ORM's compiling) once per batch instea
 write, and batches grow with the load. A batch holds several workspaces' writes, which go to
 `store` together, grouped by workspace, in one trip to a database thread (`batch_db`).
 
+With several `lanes`, each workspace's writes always take the same lane (by a hash of its
+schema), and each lane writes its batches one after the other while the lanes write side by
+side, on database threads of their own: a workspace's writes keep their arrival order, and
+one lane's waits on PostgreSQL (round trips, the commit's flush) overlap another lane's work.
+Lanes never touch the same rows, since a workspace is in one lane only.
+
 `store([(tenant, items), ...])` is a synchronous service that enters each workspace's schema
 itself and returns, for each workspace in order, either one result per item (in order; an item's
 refusal is reported in its result) or the exception that failed that workspace's items. An
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+import zlib
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -39,21 +46,24 @@ class GroupCommit(Generic[I, R]):
         store: Callable[[list[tuple[Tenant, list[I]]]], list[list[R] | Exception]],
         *,
         max_batch: int = 200,
+        lanes: int = 1,
     ):
         self.store = store
         self.max_batch = max_batch
-        # One queue per event loop: tests run a loop per test, and a queue must never wait on
-        # a task of a loop that is gone.
-        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue[I, R]] = (
+        self.lanes = max(1, lanes)
+        # One set of lanes per event loop: tests run a loop per test, and a queue must never
+        # wait on a task of a loop that is gone.
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[_Queue[I, R]]] = (
             weakref.WeakKeyDictionary()
         )
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def submit(self, tenant: Tenant, item: I) -> R:
         loop = asyncio.get_running_loop()
-        queue = self._queues.get(loop)
-        if queue is None:
-            queue = self._queues[loop] = _Queue()
+        lanes = self._queues.get(loop)
+        if lanes is None:
+            lanes = self._queues[loop] = [_Queue() for _ in range(self.lanes)]
+        queue = lanes[self.lane(tenant.schema_name)]
         future: asyncio.Future[R] = loop.create_future()
         queue.pending.append((tenant, item, future))
         if not queue.running:
@@ -64,6 +74,11 @@ class GroupCommit(Generic[I, R]):
         # A caller that goes away (its socket closed) cancels only its own wait: its item is
         # written with its batch, like a call already running in a database thread.
         return await future
+
+    def lane(self, schema_name: str) -> int:
+        """The lane of a workspace's writes: always the same one (crc32, not `hash`, which
+        changes from one process start to the next)."""
+        return zlib.crc32(schema_name.encode()) % self.lanes
 
     async def _drain(self, queue: _Queue[I, R]) -> None:
         try:

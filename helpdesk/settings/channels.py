@@ -19,3 +19,4 @@ CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
 
 # Consumers' database calls run on this many threads per process (helpdesk/realtime/db.py).
 REALTIME_DB_THREADS = E.REALTIME_DB_THREADS
+REALTIME_WRITE_LANES = E.REALTIME_WRITE_LANES

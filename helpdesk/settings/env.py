@@ -66,3 +66,6 @@ CHAT_ATTACHMENT_MAX_MB = env.int("CHAT_ATTACHMENT_MAX_MB", default=10)
 BENCH_RELAY_ENABLED = env.bool("BENCH_RELAY_ENABLED", default=False)
 # Database threads per web process for WebSocket consumers (each holds one connection).
 REALTIME_DB_THREADS = env.int("REALTIME_DB_THREADS", default=8)
+# Widget messages are written in batches; workspaces are spread over this many lanes, whose
+# batches are written side by side (helpdesk/realtime/batching.py). At most REALTIME_DB_THREADS.
+REALTIME_WRITE_LANES = env.int("REALTIME_WRITE_LANES", default=2)

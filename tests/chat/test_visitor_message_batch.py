@@ -31,7 +31,13 @@ from chat.services.visitor_message_batch import (
     visitor_messages_store,
     visitor_messages_store_many,
 )
-from chat.services.visitor_socket import BatchedSend, VisitorGone, visitor_message_store
+from chat.services.visitor_socket import (
+    BatchedSend,
+    VisitorGone,
+    VisitorState,
+    visitor_message_store,
+    visitor_socket_send,
+)
 from chat.services.visitors import PageContext
 from helpdesk.contacts.models import Contact
 from helpdesk.realtime.groups import agents_group, conversation_group, deferred_broadcasts
@@ -968,3 +974,52 @@ def test_a_workspace_whose_write_fails_fails_alone_and_leaves_nothing(
         django_capture_on_commit_callbacks, [(other_tenant, [_send(theirs, "fine", "g-1")])]
     )
     assert _acks(results[0]) == [(1, True)]
+
+
+def _started_rows(conversation_id: int) -> dict[str, Any]:
+    """A started chat's rows, without what differs between two starts of the same chat (ids,
+    clock readings, the visitor's secret key, the ticket's number)."""
+    conversation = Conversation.objects.values().get(pk=conversation_id)
+    contact = Contact.objects.values().get(pk=conversation["contact_id"])
+    ticket = Ticket.objects.values().get(pk=conversation["ticket_id"])
+    messages = Message.objects.filter(conversation_id=conversation_id).values()
+
+    def strip(row: dict[str, Any], *keys: str) -> dict[str, Any]:
+        return {k: v for k, v in row.items() if k not in keys}
+
+    clocks = ("id", "created_at", "last_activity_at", "last_seen_at")
+    return {
+        "contact": strip(contact, *clocks, "visitor_key"),
+        "ticket": strip(ticket, *clocks, "number", "requester_id"),
+        "conversation": strip(conversation, *clocks, "contact_id", "ticket_id"),
+        "messages": [strip(m, *clocks, "conversation_id") for m in messages],
+    }
+
+
+@pytest.mark.django_db
+def test_a_first_message_in_the_batch_leaves_the_rows_a_start_one_at_a_time_leaves(tenant):
+    send = _first("Olá, tem tamanho 40?", "f-1")
+    with tenant_context(tenant):
+        try:
+            with transaction.atomic():
+                (outcome,) = visitor_messages_store([send])
+                assert outcome.state is not None and outcome.state.conversation_id is not None
+                batched = _started_rows(outcome.state.conversation_id)
+                number = Ticket.objects.get().number
+                raise _Undo
+        except _Undo:
+            pass
+        assert not Contact.objects.exists() and not Ticket.objects.exists()
+
+        one = visitor_socket_send(
+            state=VisitorState(context=send.context or PageContext()),
+            ip=send.ip,
+            conversation_id=None,
+            client_message_id=send.client_message_id,
+            body=send.body,
+            attachments=None,
+        )
+        assert one.state.conversation_id is not None
+        assert _started_rows(one.state.conversation_id) == batched
+        # Both drew their ticket number from the workspace's sequence, one after the other.
+        assert Ticket.objects.get().number == number + 1

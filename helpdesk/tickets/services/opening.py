@@ -22,6 +22,24 @@ def subject_clean(value: str) -> str:
     return " ".join(str(value).split())[:SUBJECT_MAX]
 
 
+def ticket_new(
+    *,
+    requester: Contact,
+    channel: str,
+    subject: str = "",
+    follow_up_of: Ticket | None = None,
+    number: int | None = None,
+) -> Ticket:
+    """The unsaved ticket `ticket_create` stores (the batched chat path stores many at once)."""
+    return Ticket(
+        number=number,
+        subject=subject_clean(subject),
+        requester=requester,
+        channels=[channel],
+        follow_up_of=follow_up_of,
+    )
+
+
 def ticket_create(
     *,
     requester: Contact,
@@ -30,10 +48,12 @@ def ticket_create(
     follow_up_of: Ticket | None = None,
 ) -> Ticket:
     """A new ticket for a conversation being opened in the same transaction."""
-    return Ticket.objects.create(
-        number=ticket_number_next(),
-        subject=subject_clean(subject),
+    ticket = ticket_new(
         requester=requester,
-        channels=[channel],
+        channel=channel,
+        subject=subject,
         follow_up_of=follow_up_of,
+        number=ticket_number_next(),
     )
+    ticket.save(force_insert=True)
+    return ticket

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import zlib
 
 from django_tenants.utils import tenant_context
 
@@ -131,3 +132,28 @@ def test_a_caller_that_goes_away_does_not_stop_its_write_or_the_queue(workspaces
     assert run(scenario()) == ("m0@Ann Acme", "m1@Ann Acme", "m2@Ann Acme")
     written = [item for call in store.calls for _, items in call for item in items]
     assert written == ["m0", "closed-socket", "m1", "m2"]
+
+
+def test_lanes_write_side_by_side_and_each_workspace_keeps_its_order(workspaces):
+    a, b = workspaces
+    schemas = (a.tenant.schema_name, b.tenant.schema_name)
+    # Enough lanes for the two workspaces to take different ones.
+    lanes = next(n for n in range(2, 20) if len({zlib.crc32(s.encode()) % n for s in schemas}) == 2)
+    store = Recorder(hold_first=True)
+    batcher: GroupCommit[str, str] = GroupCommit(store, lanes=lanes)
+    assert batcher.lane(schemas[0]) != batcher.lane(schemas[1])
+
+    async def scenario():
+        held = asyncio.ensure_future(batcher.submit(a.tenant, "a0"))
+        await asyncio.to_thread(store.entered.wait, 10)
+        # Acme's lane is busy writing; Globex's is not held up by it.
+        other = await asyncio.wait_for(batcher.submit(b.tenant, "b0"), 5)
+        behind = asyncio.ensure_future(batcher.submit(a.tenant, "a1"))
+        await asyncio.sleep(0.05)
+        waited = not behind.done()  # Acme's next write waits for Acme's batch
+        store.release.set()
+        return await held, other, waited, await behind
+
+    assert run(scenario()) == ("a0@Ann Acme", "b0@Gus Globex", True, "a1@Ann Acme")
+    acme = [items for call in store.calls for schema, items in call if schema == schemas[0]]
+    assert acme == [["a0"], ["a1"]]
