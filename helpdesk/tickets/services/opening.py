@@ -28,9 +28,10 @@ def ticket_new(
     channel: str,
     subject: str = "",
     follow_up_of: Ticket | None = None,
-    number: int | None = None,
+    number: int = 0,
 ) -> Ticket:
-    """The unsaved ticket `ticket_create` stores (the batched chat path stores many at once)."""
+    """The unsaved ticket `ticket_create` stores (the batched chat path stores many at once,
+    numbering them itself)."""
     return Ticket(
         number=number,
         subject=subject_clean(subject),
