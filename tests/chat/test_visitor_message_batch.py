@@ -895,14 +895,19 @@ def _store_many_heard(capture, batch) -> tuple[list, list[tuple[str, dict]]]:
     return results, pending
 
 
-@pytest.mark.django_db
-def test_one_batch_stores_each_workspaces_sends_in_its_own_schema(
-    tenant, other_tenant, django_capture_on_commit_callbacks
-):
+def _one_conversation_each(tenant, other_tenant) -> tuple[Conversation, Conversation]:
     with tenant_context(tenant):
         mine = ConversationFactory()
     with tenant_context(other_tenant):
         theirs = ConversationFactory()
+    return mine, theirs
+
+
+@pytest.mark.django_db
+def test_one_batch_stores_each_workspaces_sends_in_its_own_schema(
+    tenant, other_tenant, django_capture_on_commit_callbacks
+):
+    mine, theirs = _one_conversation_each(tenant, other_tenant)
     assert mine.pk == theirs.pk  # the same ids in both: only the schema tells them apart
 
     results, pending = _store_many_heard(
@@ -940,13 +945,10 @@ def test_one_batch_stores_each_workspaces_sends_in_its_own_schema(
 def test_a_workspace_whose_write_fails_fails_alone_and_leaves_nothing(
     tenant, other_tenant, django_capture_on_commit_callbacks
 ):
-    with tenant_context(tenant):
-        mine = ConversationFactory()
-    with tenant_context(other_tenant):
-        theirs = ConversationFactory()
-        # A real refusal from the database, in this workspace's table only.
-        with connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE chat_message ADD CONSTRAINT no_boom CHECK (body <> 'boom')")
+    mine, theirs = _one_conversation_each(tenant, other_tenant)
+    # A real refusal from the database, in this workspace's table only.
+    with tenant_context(other_tenant), connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE chat_message ADD CONSTRAINT no_boom CHECK (body <> 'boom')")
 
     results, pending = _store_many_heard(
         django_capture_on_commit_callbacks,
