@@ -51,7 +51,8 @@ from helpdesk.bulk_rows import (
 )
 from helpdesk.contacts.models import Contact
 from helpdesk.realtime.groups import agents_group, broadcast_on_commit
-from helpdesk.tickets.models import TICKET_NUMBER_OFFSET, TICKET_NUMBER_SEQUENCE, Ticket
+from helpdesk.tickets.models import TICKET_NUMBER_SEQUENCE, Ticket
+from helpdesk.tickets.services.opening import ticket_number_of
 from tenants.connection import connection
 
 Event = tuple[str, dict[str, Any]]
@@ -290,7 +291,7 @@ def _number_starts(workspaces: list[_Workspace]) -> None:
             ws.starts, ids, strict=True
         ):
             start.contact.pk = contact_id
-            start.ticket.pk, start.ticket.number = ticket_id, TICKET_NUMBER_OFFSET + number
+            start.ticket.pk, start.ticket.number = ticket_id, ticket_number_of(number)
             start.conversation.pk = conversation_id
             # Point the foreign keys at the ids just given.
             start.ticket.requester = start.contact

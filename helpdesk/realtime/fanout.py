@@ -27,7 +27,6 @@ from collections import defaultdict
 from typing import Any
 
 from channels.layers import get_channel_layer
-from redis.exceptions import NoScriptError
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,6 @@ for i, channel in ipairs(KEYS) do
 end
 return published
 """
-_script_sha: str | None = None
 
 
 async def group_send_many(
@@ -79,7 +77,8 @@ async def group_send_many(
             for channel, sender, data in messages:
                 channels.append(channel)
                 args += [_needed(loop_layer, shard, channel, sender), data]
-            await _publish(shard._redis, channels, args)
+            # redis-py's script object runs it by its hash and loads it when Redis lacks it.
+            await shard._redis.register_script(_PUBLISH_SCRIPT)(keys=channels, args=args)
 
 
 def _needed(loop_layer: Any, shard: Any, channel: str, sender: str | None) -> int:
@@ -91,18 +90,6 @@ def _needed(loop_layer: Any, shard: Any, channel: str, sender: str | None) -> in
     if here - {sender}:
         return 0  # another socket of this process listens
     return 2 if channel in shard._subscribed_to else 1
-
-
-async def _publish(redis: Any, channels: list[str], args: list[Any]) -> None:
-    global _script_sha
-    if _script_sha is None:
-        _script_sha = await redis.script_load(_PUBLISH_SCRIPT)
-    try:
-        await redis.evalsha(_script_sha, len(channels), *channels, *args)
-    except NoScriptError:
-        # Redis restarted (or its scripts were flushed): load it again, once.
-        _script_sha = await redis.script_load(_PUBLISH_SCRIPT)
-        await redis.evalsha(_script_sha, len(channels), *channels, *args)
 
 
 def _pubsub_loop_layer(layer: Any) -> Any:

@@ -14,7 +14,12 @@ def ticket_number_next() -> int:
     # The sequence name resolves through the search path, so each workspace counts on its own.
     with db_connection.cursor() as cursor:
         cursor.execute("SELECT nextval(%s)", [TICKET_NUMBER_SEQUENCE])
-        return TICKET_NUMBER_OFFSET + int(cursor.fetchone()[0])
+        return ticket_number_of(cursor.fetchone()[0])
+
+
+def ticket_number_of(drawn: int) -> int:
+    """The ticket number for a value drawn from the workspace's TICKET_NUMBER_SEQUENCE."""
+    return TICKET_NUMBER_OFFSET + int(drawn)
 
 
 def subject_clean(value: str) -> str:

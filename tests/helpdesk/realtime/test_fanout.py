@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import redis.asyncio
 from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
@@ -163,3 +164,20 @@ def test_a_send_for_the_others_from_a_socket_outside_the_group_reaches_its_membe
         return got
 
     assert run(scenario()) == [EVENTS[3]]
+
+
+def test_sends_still_go_out_after_redis_forgot_the_publishing_script():
+    async def scenario():
+        other = _other_process_layer()
+        channel = await _listen(other, "fanout_test.flushed")
+        await group_send_many([("fanout_test.flushed", EVENTS[0])])  # the script is loaded
+        # As after a Redis restart: the script is gone from the server.
+        flusher = redis.asyncio.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+        await flusher.script_flush()
+        await flusher.aclose()
+        await group_send_many([("fanout_test.flushed", EVENTS[1])])
+        got = await _received(other, channel, 2)
+        await other.flush()
+        return got
+
+    assert run(scenario()) == [EVENTS[0], EVENTS[1]]
