@@ -220,8 +220,10 @@ def _locking_select(
     related: tuple[str, ...],
     only: tuple[tuple[str, ...], ...],
     through: ForeignKey | None,
+    lock: bool,
 ) -> tuple[str, list[Any]]:
-    """The SELECT … FOR UPDATE of `lock_query`, and how to read its rows back."""
+    """The SELECT (… FOR UPDATE) of `lock_query` and `select_query`, and how to read its rows
+    back."""
     connection = _db()
     meta = model._meta
     tables: list[tuple[type[Model], ForeignKey | None]] = [(model, None)]
@@ -261,7 +263,7 @@ def _locking_select(
     # Names from the models' metadata only; the ids are a parameter.
     source = f"{table_name(model)} t0 {' '.join(joins)}"
     sql = f"SELECT {', '.join(columns)} FROM {source} WHERE t0.{pk} = ANY({keys}) "  # noqa: S608
-    sql += f"ORDER BY t0.{pk} FOR UPDATE OF t0"
+    sql += f"ORDER BY t0.{pk}" + (" FOR UPDATE OF t0" if lock else "")
     return sql, readers
 
 
@@ -284,9 +286,33 @@ def lock_query(
     the foreign key's table: the rows they point to are locked, read from that table in the
     same statement (so it can follow, in one round trip, the statement that locked those).
     """
+    return _rows_query(model, pks, related, only, through, lock=True)
+
+
+def select_query(
+    model: type[M],
+    pks: Sequence[int],
+    related: tuple[str, ...] = (),
+    *,
+    only: Mapping[str, Sequence[str]] | None = None,
+) -> Query:
+    """`lock_query` without the lock: the rows as instances, to read along with other
+    statements in the same round trip."""
+    return _rows_query(model, pks, related, only, None, lock=False)
+
+
+def _rows_query(
+    model: type[M],
+    pks: Sequence[int],
+    related: tuple[str, ...],
+    only: Mapping[str, Sequence[str]] | None,
+    through: Any,
+    *,
+    lock: bool,
+) -> Query:
     connection = _db()
     wanted = tuple(tuple(only.get(name, ())) for name in ("", *related)) if only else ()
-    sql, readers = _locking_select(connection.schema_name, model, related, wanted, through)
+    sql, readers = _locking_select(connection.schema_name, model, related, wanted, through, lock)
     alias = connection.alias
 
     def read(rows: list[tuple]) -> list[M]:

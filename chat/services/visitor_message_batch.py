@@ -27,9 +27,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
-from chat.models import Conversation, Message
+from chat.models import Conversation, Message, WidgetSettings
 from chat.payloads import visitor_conversation_payload
 from chat.rate_limits import RateLimited, rate_hits_many, visitor_message_rules
+from chat.selectors.widget import widget_settings_get
 from chat.services.messages import MessageRecord, message_events, message_record
 from chat.services.visitor_socket import (
     BatchedSend,
@@ -46,6 +47,7 @@ from helpdesk.bulk_rows import (
     insert_query,
     lock_query,
     queries_run,
+    select_query,
     table_name,
     update_query,
 )
@@ -96,7 +98,9 @@ class _Workspace:
     admitted: list[int]
     sends: list[BatchedSend] = field(default_factory=list)
     new_visitors: list[str] = field(default_factory=list)
-    # New visitors' first messages: their rows, stored with the batch's first round trip.
+    # New visitors' first messages: indexes into `sends`, then their rows, stored with the
+    # batch's first round trip.
+    fresh: list[int] = field(default_factory=list)
     starts: list[tuple[int, NewConversation]] = field(default_factory=list)
     one_by_one: list[int] = field(default_factory=list)
     error: Exception | None = None
@@ -210,7 +214,7 @@ def _store_together(workspaces: list[_Workspace]) -> None:
     for ws in workspaces:
         with tenant_context(ws.tenant):
             _start_conversations(ws)
-    _number_starts([ws for ws in workspaces if ws.starts])
+    _draw_starts([ws for ws in workspaces if ws.fresh])
     live = [ws for ws in workspaces if ws.admitted]
     if not live:
         return
@@ -239,17 +243,17 @@ def _start_conversations(ws: _Workspace) -> None:
     """Start the conversation of every first message, in the batch's transaction (so a message
     that fails leaves no empty conversation behind); keeps in `admitted` the sends to store.
 
-    A new visitor's rows are only built here (`visitor_conversations_new`) and stored with the
-    batch's first round trip; a known visitor without a conversation (rare: one who left an
-    email first) goes through `visitor_socket_first_start`.
+    A new visitor's rows are only built later (`_draw_starts`) and stored with the batch's
+    first round trip; a known visitor without a conversation (rare: one who left an email
+    first) goes through `visitor_socket_first_start`.
     """
-    kept, fresh = [], []
+    kept = []
     for index in ws.admitted:
         send = ws.sends[index]
         if send.conversation_id is not None:
             kept.append(index)
         elif send.contact_id is None:
-            fresh.append(index)
+            ws.fresh.append(index)
         else:
             try:
                 started = visitor_socket_first_start(send)
@@ -265,28 +269,40 @@ def _start_conversations(ws: _Workspace) -> None:
                 contact_id=started.state.contact_id,
             )
             kept.append(index)
-    if fresh:
-        try:
-            rows = visitor_conversations_new([ws.sends[i].context or PageContext() for i in fresh])
-        except ValidationError as exc:
-            for index in fresh:
-                ws.outcomes[index].error = exc
-        else:
-            ws.starts = list(zip(fresh, rows, strict=True))
-            kept = sorted(kept + fresh)
     ws.admitted = kept
 
 
-def _number_starts(workspaces: list[_Workspace]) -> None:
-    """Give the new rows of every workspace's starts their ids and ticket numbers, in one round
-    trip: their INSERTs then go with the locks, and the messages can name them."""
+def _draw_starts(workspaces: list[_Workspace]) -> None:
+    """Build the rows of every workspace's new visitors and give them their ids and ticket
+    numbers, in one round trip that also reads each workspace's widget settings: their INSERTs
+    then go with the locks, and the messages can name them.
+
+    The ids are drawn before the settings are seen; when the widget refuses new chats this way
+    (switched off, a pre-chat question to answer first), those ids and ticket numbers are
+    skipped, as a rolled-back INSERT would skip them.
+    """
     if not workspaces:
         return
     queries = []
     for ws in workspaces:
         with tenant_context(ws.tenant):
-            queries.append(_ids_query(len(ws.starts)))
-    for ws, ids in zip(workspaces, queries_run(queries), strict=True):
+            queries += [select_query(WidgetSettings, [1]), _ids_query(len(ws.fresh))]
+    results = queries_run(queries)
+    for n, ws in enumerate(workspaces):
+        settings, ids = results[2 * n], results[2 * n + 1]
+        with tenant_context(ws.tenant):
+            try:
+                # No settings row yet: the ORM's read creates it, as the widget's first load does.
+                rows = visitor_conversations_new(
+                    [ws.sends[i].context or PageContext() for i in ws.fresh],
+                    settings=settings[0] if settings else widget_settings_get(),
+                )
+            except ValidationError as exc:
+                for index in ws.fresh:
+                    ws.outcomes[index].error = exc
+                continue
+        ws.starts = list(zip(ws.fresh, rows, strict=True))
+        ws.admitted = sorted(ws.admitted + ws.fresh)
         for (index, start), (contact_id, ticket_id, conversation_id, number) in zip(
             ws.starts, ids, strict=True
         ):

@@ -276,13 +276,16 @@ class NewConversation:
     conversation: Conversation
 
 
-def visitor_conversations_new(contexts: list[PageContext]) -> list[NewConversation]:
+def visitor_conversations_new(
+    contexts: list[PageContext], *, settings: WidgetSettings | None = None
+) -> list[NewConversation]:
     """For new visitors writing their first message (no pre-chat answers), the rows
     `visitor_conversation_start` would create, unsaved, one per page context: the batched
     chat path (chat/services/visitor_message_batch.py) stores them many at once. Raises
     ValidationError as `visitor_conversation_start` does when the widget takes no new chats
-    this way (switched off, or a pre-chat question must be answered first)."""
-    settings = widget_settings_get()
+    this way (switched off, or a pre-chat question must be answered first). `settings`: the
+    workspace's widget settings, if the caller has read them already."""
+    settings = settings or widget_settings_get()
     if not settings.enabled:
         raise ValidationError("Chat is switched off.", code="widget_disabled")
     answers = _prechat_clean(None, settings=settings, require=True)

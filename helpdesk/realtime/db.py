@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar, cast
 
+from asgiref.sync import SyncToAsync
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import connections
+from django.db import close_old_connections, connections
 from django_tenants.utils import schema_context, tenant_context
 
 from helpdesk.realtime.fanout import group_send_many
@@ -77,11 +79,28 @@ def db_threads_close() -> None:
             wrapper.dec_thread_sharing()
 
 
+# A pool connection used less than this many seconds ago is taken to be alive without Django's
+# health check (CONN_HEALTH_CHECKS): Channels' database_sync_to_async treats every call as a new
+# request, so each one began with a `SELECT 1` round trip, one more per batch of chat messages
+# than the batch needs. A connection idle for longer is checked as before.
+HEALTH_CHECK_AFTER_IDLE = 5.0
+_thread = threading.local()
+
+
 def _run_collecting(
     func: Callable[..., T], args: tuple, kwargs: dict
 ) -> tuple[T | None, BaseException | None, list[tuple[str, dict]]]:
-    """Call `func`, collecting the broadcasts it commits for the event loop to send."""
-    _pool_connections.add(connections["default"])
+    """Call `func`, collecting the broadcasts it commits for the event loop to send.
+
+    Around the call, what Channels' database_sync_to_async does for a request (drop a
+    connection that is broken, too old, or left with autocommit off), except the health check of
+    a connection this thread used moments ago.
+    """
+    connection = connections["default"]
+    _pool_connections.add(connection)
+    close_old_connections()
+    if time.monotonic() - getattr(_thread, "used_at", float("-inf")) < HEALTH_CHECK_AFTER_IDLE:
+        connection.health_check_done = True
     pending: list[tuple[str, dict]] = []
     token = deferred_broadcasts.set(pending)
     try:
@@ -91,6 +110,8 @@ def _run_collecting(
         return None, exc, pending
     finally:
         deferred_broadcasts.reset(token)
+        close_old_connections()
+        _thread.used_at = time.monotonic()
 
 
 def _in_tenant(tenant: Tenant, func: Callable[..., T], args: tuple, kwargs: dict) -> T:
@@ -133,7 +154,7 @@ async def batch_db(func: Callable[..., T], /, *args: Any) -> T:
 
 
 async def _db_call(func: Callable[..., T], *args: Any) -> T:
-    call = database_sync_to_async(_run_collecting, thread_sensitive=False, executor=_db_pool())
+    call = SyncToAsync(_run_collecting, thread_sensitive=False, executor=_db_pool())
     result, error, pending = await call(func, args, {})
     await _broadcast(pending)
     if error is not None:

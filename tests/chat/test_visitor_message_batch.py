@@ -844,6 +844,42 @@ def test_a_first_message_refused_at_the_start_leaves_nothing(tenant):
 
 
 @pytest.mark.django_db
+def test_a_first_message_follows_the_settings_saved_moments_before(tenant):
+    with tenant_context(tenant):
+        WidgetSettings.objects.update_or_create(
+            id=1, defaults={"ask_email": WidgetSettings.EmailField.REQUIRED}
+        )
+        before = (Contact.objects.count(), Conversation.objects.count(), Ticket.objects.count())
+
+        (asked,) = visitor_messages_store([_first("hello?", "e-1")])
+
+        assert isinstance(asked.error, ValidationError) and asked.error.code == "email_required"
+        assert (Contact.objects.count(), Conversation.objects.count(), Ticket.objects.count()) == (
+            before
+        )
+        assert not Message.objects.exists()
+
+        WidgetSettings.objects.filter(id=1).update(ask_email=WidgetSettings.EmailField.OPTIONAL)
+        (started,) = visitor_messages_store([_first("hello again", "e-2")])
+
+        assert started.error is None and started.state is not None
+        assert list(Message.objects.values_list("body", flat=True)) == ["hello again"]
+
+
+@pytest.mark.django_db
+def test_a_first_message_in_a_workspace_without_widget_settings_creates_them(tenant):
+    with tenant_context(tenant):
+        WidgetSettings.objects.all().delete()
+
+        (started,) = visitor_messages_store([_first("anyone there?", "w-1")])
+
+        assert started.error is None and started.state is not None
+        settings = WidgetSettings.objects.get(id=1)
+        assert settings.enabled and settings.identity_secret
+        assert list(Message.objects.values_list("body", flat=True)) == ["anyone there?"]
+
+
+@pytest.mark.django_db
 @override_settings(WIDGET_RATE_MESSAGES_PER_VISITOR=(2, 60))
 def test_a_first_message_counts_against_the_new_visitors_own_budget(tenant):
     with tenant_context(tenant):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 
-from helpdesk.realtime.db import tenant_db
+from helpdesk.realtime import db
+from helpdesk.realtime.db import db_threads_close, tenant_db
 from tenants.agents.models import User
 from tests.helpdesk.realtime.wsclient import run
 
@@ -81,3 +82,50 @@ def test_cache_used_from_a_consumer_is_per_workspace(workspaces):
         )
 
     assert run(scenario()) == ("from acme", "from globex")
+
+
+def _backend_pid():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _terminate(pid):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+def test_a_connection_used_moments_ago_is_not_checked_but_an_idle_one_is(
+    workspaces, settings, monkeypatch
+):
+    """Calls in quick succession skip Django's health check (a `SELECT 1` round trip each);
+    after HEALTH_CHECK_AFTER_IDLE, a connection the server dropped is noticed and replaced
+    before the call uses it, so the call still succeeds."""
+    a, _ = workspaces
+    settings.REALTIME_DB_THREADS = 1  # one thread, one connection: the calls below share it
+    db_threads_close()
+    checks = []
+    wrapper = type(connections["default"])
+    checked = wrapper.is_usable
+
+    def counting_is_usable(self):
+        checks.append(self.alias)
+        return checked(self)
+
+    monkeypatch.setattr(wrapper, "is_usable", counting_is_usable)
+
+    async def scenario():
+        pid = await tenant_db(a.tenant, _backend_pid)
+        quick = [await tenant_db(a.tenant, _names) for _ in range(3)]
+        checks_when_quick = len(checks)
+        await database_sync_to_async(_terminate)(pid)
+        monkeypatch.setattr(db, "HEALTH_CHECK_AFTER_IDLE", 0.0)
+        names_after = await tenant_db(a.tenant, _names)
+        return pid, quick, checks_when_quick, names_after, await tenant_db(a.tenant, _backend_pid)
+
+    pid, quick, checks_when_quick, names_after, new_pid = run(scenario())
+
+    assert quick == [["Ann Acme", "Sam at Acme"]] * 3
+    assert checks_when_quick == 0
+    assert names_after == ["Ann Acme", "Sam at Acme"]
+    assert checks and new_pid != pid
