@@ -100,7 +100,8 @@ def _run_collecting(
     _pool_connections.add(connection)
     close_old_connections()
     if time.monotonic() - getattr(_thread, "used_at", float("-inf")) < HEALTH_CHECK_AFTER_IDLE:
-        connection.health_check_done = True
+        # Django's own flag (BaseDatabaseWrapper, 4.1+), missing from django-stubs.
+        connection.health_check_done = True  # type: ignore[attr-defined]
     pending: list[tuple[str, dict]] = []
     token = deferred_broadcasts.set(pending)
     try:
