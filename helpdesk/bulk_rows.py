@@ -231,7 +231,7 @@ def _instance(model: type[M], alias: str, attnames: list[str], values: list[Any]
 
 
 @lru_cache(maxsize=_STATEMENTS)
-def _locking_select(
+def _select_sql(
     schema: str,
     model: type[Model],
     related: tuple[str, ...],
@@ -327,7 +327,7 @@ def _rows_query(
 ) -> Query:
     connection = _db()
     wanted = tuple(tuple(only.get(name, ())) for name in ("", *related)) if only else ()
-    sql, readers = _locking_select(connection.schema_name, model, related, wanted, through, lock)
+    sql, readers = _select_sql(connection.schema_name, model, related, wanted, through, lock)
     alias = connection.alias
 
     def read(rows: list[tuple]) -> list[M]:
